@@ -1,0 +1,63 @@
+/**
+ * Corpus check: runs the default pipeline (every transform that needs no network) over each file in
+ * ../shared/corpus/dockerfiles and fails on any crash, any output that no longer parses, any file a
+ * second run would change again, and any file reported unchanged whose bytes changed.
+ * Uses BuildKit's own parser (bkparse) as the parse oracle when it is on PATH, dockerfile-utils otherwise.
+ * Usage: npm run corpus [-- DIR] [--verbose]
+ */
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { validate } from 'dockerfile-utils';
+import { runPipeline } from '../src/pipeline.js';
+import { contextFs } from '../src/context-fs.js';
+import { transforms } from '../transforms/index.js';
+
+const args = process.argv.slice(2);
+const verbose = args.includes('--verbose');
+const dir = resolve(args.find((a) => !a.startsWith('--')) ?? '../shared/corpus/dockerfiles');
+const offline = transforms.filter((t) => !t.network);
+const hasBkparse = spawnSync('bkparse', ['-version'], { encoding: 'utf8' }).status === 0;
+const tmp = mkdtempSync(join(tmpdir(), 'dockeropt-corpus-'));
+
+const bkErrors = (text: string): string | null => {
+  const f = join(tmp, 'Dockerfile');
+  writeFileSync(f, text);
+  const r = spawnSync('bkparse', ['-q', f], { encoding: 'utf8' });
+  return r.status === 0 ? null : (r.stdout + r.stderr).trim().replace(f, '<file>');
+};
+const duErrors = (text: string) => validate(text).filter((d) => d.severity === 1).map((d) => d.message);
+
+let files = 0, changed = 0, refused = 0, failed = 0;
+const problems: string[] = [];
+for (const name of readdirSync(dir).sort()) {
+  files++;
+  const text = readFileSync(join(dir, name), 'utf8');
+  try {
+    const opts = { transforms: offline, file: name, buildContext: contextFs(null) };
+    const once = await runPipeline(text, opts);
+    const rewrites = once.outcomes.filter((o) => o.kind === 'rewrite');
+    refused += once.outcomes.filter((o) => o.kind === 'refuse').length;
+    if (rewrites.length === 0 && once.text !== text) throw new Error('reported unchanged but its bytes changed');
+    if (once.text !== text) {
+      changed++;
+      if (hasBkparse) {
+        const before = bkErrors(text), after = bkErrors(once.text);
+        if (after && !before) throw new Error(`output does not parse (BuildKit): ${after}`);
+      }
+      const before = duErrors(text);
+      for (const e of duErrors(once.text)) if (!before.includes(e)) throw new Error(`output has a new parse error: ${e}`);
+    }
+    const twice = await runPipeline(once.text, opts);
+    if (twice.text !== once.text) throw new Error(`not idempotent: a second run changes it again (${twice.outcomes.filter((o) => o.kind === 'rewrite').map((o) => `${o.transform}:${o.line}`).join(', ')})`);
+    if (verbose) for (const o of once.outcomes) console.log(`${name}:${o.line} ${o.transform} ${o.kind} ${o.message}`);
+  } catch (e) {
+    failed++;
+    problems.push(`${name}: ${(e as Error).message}`);
+  }
+}
+rmSync(tmp, { recursive: true, force: true });
+for (const p of problems) console.error(`corpus: ${p}`);
+console.log(`corpus: ${files} files, ${changed} changed, ${refused} refused, ${failed} failed${hasBkparse ? ' (parse oracle: bkparse)' : ' (parse oracle: dockerfile-utils)'}`);
+process.exit(failed ? 1 : 0);

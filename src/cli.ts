@@ -1,0 +1,180 @@
+/**
+ * The command line: parses flags, runs the batch, prints results and returns the exit code.
+ * Exit codes: 0 ok, 1 changes pending (only under --check), 2 usage error or a file failed.
+ * Heavy modules are imported only when a run needs them, so `--version` and `--help` start fast.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { UsageError } from './errors.js';
+
+export interface Io {
+  stdout: { write(s: string): unknown; isTTY?: boolean };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export const EXIT = { ok: 0, pending: 1, error: 2 } as const;
+
+/** Flags that become per-transform options: flag -> [transform id, option key]. */
+export const TRANSFORM_FLAGS: Record<string, { transform: string; key: string; type: 'string' | 'boolean'; help: string }> = {};
+
+const FLAGS: ParseArgsConfig['options'] = {
+  write: { type: 'boolean', short: 'w' },
+  check: { type: 'boolean', short: 'c' },
+  json: { type: 'boolean' },
+  only: { type: 'string', multiple: true },
+  skip: { type: 'string', multiple: true },
+  list: { type: 'boolean' },
+  'safe-only': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+};
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export const HELP = `Usage: dockeropt [options] [PATH|GLOB ...]
+
+Finds every Dockerfile under the paths (default: .) and proposes faster, slimmer, safer versions
+as a unified diff. Nothing is written without --write.
+
+Options:
+  -w, --write        write the changes (atomically; only files whose text changes)
+  -c, --check        print the files that would change; exit 1 if any would
+      --json         print one JSON document on stdout instead of the human output
+      --only a,b     run only these transforms (ids from --list)
+      --skip a,b     run every transform but these
+      --safe-only    only changes labelled build-only (the running image stays identical)
+      --list         list the transforms with a one-line summary
+  -q, --quiet        print only the diff (or, with --check, the file names)
+      --debug        stack traces and timings on stderr
+  -h, --help         this help
+  -v, --version      the version
+
+Exit codes: 0 ok, 1 changes pending (--check), 2 usage error or a file failed.
+Suppress per instruction with a comment on the line above: # dockeropt ignore=merge-run (or all);
+a comment "# dockeropt ignore-file" anywhere leaves the whole file alone.`;
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const debug = argv.includes('--debug');
+  try {
+    return await execute(argv, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`dockeropt: ${e.message}${e.hint ? `\n${e.hint}` : ''}\nRun dockeropt --help for usage.\n`);
+      return EXIT.error;
+    }
+    io.stderr.write(`dockeropt: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+    if (debug) io.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+    else io.stderr.write('Run with --debug for a stack trace.\n');
+    return EXIT.error;
+  }
+}
+
+async function execute(argv: readonly string[], io: Io): Promise<number> {
+  const options = { ...FLAGS };
+  for (const [flag, def] of Object.entries(TRANSFORM_FLAGS)) options[flag] = { type: def.type };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  const v = parsed.values as Record<string, unknown>;
+  if (v.help) { io.stdout.write(HELP + '\n'); return EXIT.ok; }
+  if (v.version) { io.stdout.write(version() + '\n'); return EXIT.ok; }
+
+  const { transforms } = await import('../transforms/index.js');
+  if (v.list) {
+    for (const t of transforms) io.stdout.write(`${t.id.padEnd(20)} ${t.safety.padEnd(11)} ${t.summary}\n`);
+    return EXIT.ok;
+  }
+  if (v.check && v.write) throw new UsageError('--check and --write cannot be used together', 'Use --check in CI to find pending changes, --write to apply them.');
+  const split = (xs: unknown) => ((xs as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const only = split(v.only), skip = split(v.skip);
+  const known = new Set(transforms.map((t) => t.id));
+  for (const idn of [...only, ...skip]) {
+    if (!known.has(idn)) throw new UsageError(`unknown transform "${idn}"`, `Known transforms: ${[...known].join(', ')}`);
+  }
+  const both = only.filter((x) => skip.includes(x));
+  if (both.length) throw new UsageError(`--only and --skip both name ${both.join(', ')}`);
+  const selected = transforms.filter((t) => (only.length === 0 || only.includes(t.id)) && !skip.includes(t.id));
+
+  const transformOptions: Record<string, Record<string, unknown>> = {};
+  for (const [flag, def] of Object.entries(TRANSFORM_FLAGS)) {
+    if (v[flag] !== undefined) (transformOptions[def.transform] ??= {})[def.key] = v[flag];
+  }
+  for (const t of selected) {
+    if (t.parseOptions && transformOptions[t.id]) transformOptions[t.id] = t.parseOptions(transformOptions[t.id]!) as Record<string, unknown>;
+  }
+
+  const [{ run }, human, { jsonReport }] = await Promise.all([import('./run.js'), import('./report/human.js'), import('./report/json.js')]);
+  const color = human.useColor(io.env, Boolean(io.stdout.isTTY)) ? human.ansi : human.plain;
+  const started = performance.now();
+  const spinner = await startProgress(io, Boolean(v.quiet || v.json));
+  let result;
+  try {
+    result = await run({
+      cwd: io.cwd,
+      paths: parsed.positionals,
+      transforms: selected,
+      options: transformOptions,
+      write: Boolean(v.write),
+      safeOnly: Boolean(v['safe-only']),
+      onStart: (n) => spinner?.start(n),
+      onFile: (done, total) => spinner?.update(done, total),
+    });
+  } finally {
+    spinner?.stop();
+  }
+  if (v.debug) io.stderr.write(`dockeropt: ${result.files.length} files in ${(performance.now() - started).toFixed(0)} ms\n`);
+
+  const pending = result.files.filter((f) => f.status === 'changed');
+  const failed = result.files.filter((f) => f.status === 'error');
+  if (v.json) {
+    io.stdout.write(jsonReport(result, version()));
+  } else if (v.check) {
+    for (const f of pending) io.stdout.write(`${f.file}\n`);
+    for (const f of failed) io.stderr.write(`dockeropt: ${human.formatError(f)}\n`);
+    if (!v.quiet) io.stderr.write(pending.length ? `${pending.length} file${pending.length === 1 ? '' : 's'} would be rewritten; run dockeropt --write\n` : 'All Dockerfiles are optimized.\n');
+  } else {
+    for (const f of result.files) {
+      if (f.status !== 'changed') continue;
+      if (!v.quiet) io.stdout.write(human.outcomeLines(f, color, false).join('\n') + '\n');
+      io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), color));
+    }
+    if (!v.quiet) {
+      if (v.debug || result.files.length === 1) {
+        for (const f of result.files) {
+          const refusals = human.outcomeLines({ ...f, outcomes: f.outcomes.filter((o) => o.kind !== 'rewrite') }, color, true);
+          if (refusals.length) io.stdout.write(`${f.file}\n${refusals.join('\n')}\n`);
+        }
+      }
+      io.stdout.write(human.summaryText(result, color, { write: Boolean(v.write) }) + '\n');
+    } else {
+      for (const f of failed) io.stderr.write(`dockeropt: ${human.formatError(f)}\n`);
+    }
+  }
+  if (failed.length) return EXIT.error;
+  if (v.check && pending.length) return EXIT.pending;
+  return EXIT.ok;
+}
+
+interface Progress { start(total: number): void; update(done: number, total: number): void; stop(): void }
+
+/** An ora spinner with `N/M files`, only on an interactive stderr (ora itself checks TTY, CI and TERM=dumb). */
+async function startProgress(io: Io, silent: boolean): Promise<Progress | null> {
+  if (silent || !io.stderr.isTTY || io.env.CI) return null;
+  const { default: ora } = await import('ora');
+  const spinner = ora({ stream: process.stderr, discardStdin: false });
+  return {
+    start: (total) => { if (total > 1) spinner.start(`0/${total} files`); },
+    update: (done, total) => { if (spinner.isSpinning) spinner.text = `${done}/${total} files`; },
+    stop: () => { if (spinner.isSpinning) spinner.stop(); },
+  };
+}

@@ -1,0 +1,107 @@
+import fg from 'fast-glob';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+
+/** Names that are Dockerfiles wherever they are (fast-glob patterns, relative to a searched directory). */
+export const DOCKERFILE_PATTERNS = [
+  '**/Dockerfile',
+  '**/Dockerfile.*',
+  '**/*.Dockerfile',
+  '**/*.dockerfile',
+  '**/Containerfile',
+  '**/Containerfile.*',
+];
+/** Never searched, and never taken as Dockerfiles (`Dockerfile.dockerignore` is a per-file ignore file). */
+export const ALWAYS_IGNORED = ['**/node_modules/**', '**/.git/**', '**/*.dockerignore'];
+
+export interface Discovered {
+  /** Absolute path. */
+  path: string;
+  /** Path as shown to the user (relative to cwd when inside it). */
+  display: string;
+}
+
+export interface DiscoveryProblem {
+  display: string;
+  message: string;
+  hint?: string;
+}
+
+export interface DiscoveryResult {
+  files: Discovered[];
+  problems: DiscoveryProblem[];
+}
+
+const isGlob = (s: string) => fg.isDynamicPattern(s);
+
+/**
+ * Expands paths and globs into a sorted, de-duplicated list of Dockerfiles.
+ * A directory means every Dockerfile below it; a file path means that file whatever its name;
+ * a glob that matches nothing, a missing path or a dangling symlink is a problem, reported per path.
+ */
+export async function discover(args: readonly string[], cwd: string, extraIgnore: readonly string[] = []): Promise<DiscoveryResult> {
+  const problems: DiscoveryProblem[] = [];
+  const found = new Map<string, Discovered>();
+  const display = (abs: string) => {
+    const r = relative(cwd, abs);
+    return r === '' ? '.' : r.startsWith('..') || isAbsolute(r) ? abs : r;
+  };
+  const add = (abs: string) => {
+    let key = abs;
+    try { key = realpathSync(abs); } catch { /* dangling: keep the link path as key */ }
+    if (!found.has(key)) found.set(key, { path: abs, display: display(abs) });
+  };
+  const ignore = [...ALWAYS_IGNORED, ...extraIgnore];
+  for (const arg of args.length ? args : ['.']) {
+    const abs = resolve(cwd, arg);
+    let st: ReturnType<typeof lstatSync> | null = null;
+    try { st = lstatSync(abs); } catch { st = null; }
+    if (st) {
+      if (st.isSymbolicLink()) {
+        let target: ReturnType<typeof statSync> | null = null;
+        try { target = statSync(abs); } catch { target = null; }
+        if (!target) { problems.push({ display: arg, message: 'is a dangling symbolic link', hint: 'fix or remove the link' }); continue; }
+        if (target.isDirectory()) { await searchDir(abs); continue; }
+        add(abs);
+        continue;
+      }
+      if (st.isDirectory()) { await searchDir(abs); continue; }
+      add(abs);
+      continue;
+    }
+    if (!isGlob(arg)) { problems.push({ display: arg, message: 'no such file or directory' }); continue; }
+    const matches = await fg(arg, { cwd, dot: true, onlyFiles: false, followSymbolicLinks: false, ignore, absolute: true, unique: true });
+    if (matches.length === 0) { problems.push({ display: arg, message: 'no files match this pattern', hint: 'check the pattern, or quote it so the shell does not expand it' }); continue; }
+    for (const m of matches) classify(m);
+  }
+
+  async function searchDir(dir: string) {
+    const matches = await fg(DOCKERFILE_PATTERNS, { cwd: dir, dot: true, onlyFiles: false, followSymbolicLinks: false, ignore, absolute: true, unique: true });
+    for (const m of matches) classify(m);
+  }
+
+  function classify(m: string) {
+    let st: ReturnType<typeof lstatSync>;
+    try { st = lstatSync(m); } catch { return; }
+    if (st.isDirectory()) {
+      // a glob may match directories; a directory named like a Dockerfile is worth a word
+      if (/(^|\/)(Dockerfile|Containerfile)(\.[^/]*)?$|\.[dD]ockerfile$/.test(m)) {
+        problems.push({ display: display(m), message: 'is a directory, not a Dockerfile' });
+      }
+      return;
+    }
+    if (st.isSymbolicLink()) {
+      try {
+        const t = statSync(m);
+        if (t.isDirectory()) return;
+      } catch {
+        problems.push({ display: display(m), message: 'is a dangling symbolic link', hint: 'fix or remove the link' });
+        return;
+      }
+    }
+    add(m);
+  }
+
+  const files = [...found.values()].sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
+  return { files, problems };
+}

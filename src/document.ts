@@ -1,0 +1,160 @@
+import { DockerfileParser } from 'dockerfile-ast';
+import type { Dockerfile, Instruction, From } from 'dockerfile-ast';
+
+/** LSP-style position and range, as dockerfile-ast reports them (0-based). */
+export interface Position { line: number; character: number }
+export interface Range { start: Position; end: Position }
+
+export const BOM = '\uFEFF';
+
+/** Something dockerfile-ast gives a range for. */
+export interface Ranged { getRange(): Range }
+
+/** A stage: its FROM and the instructions after it up to the next FROM. */
+export interface Stage {
+  index: number;
+  from: From;
+  /** `AS name`, lower-cased as BuildKit compares it, or null. */
+  name: string | null;
+  instructions: Instruction[];
+}
+
+/**
+ * A parsed Dockerfile with offset helpers. `text` never contains the BOM: the pipeline strips it on
+ * the way in and restores it on the way out, so an insertion at offset 0 lands after the BOM.
+ * All edit offsets index `text`.
+ */
+export class DocView {
+  readonly text: string;
+  readonly dockerfile: Dockerfile;
+  /** The file's line ending (the first one found), used for every inserted line. */
+  readonly eol: '\n' | '\r\n';
+  /** `\` or the `# escape=` character. */
+  readonly escapeChar: string;
+  private readonly lineStarts: number[];
+  private stagesCache: Stage[] | null = null;
+
+  constructor(text: string) {
+    if (text.startsWith(BOM)) throw new Error('DocView expects BOM-stripped text');
+    this.text = text;
+    this.dockerfile = DockerfileParser.parse(text);
+    const crlf = text.indexOf('\r\n');
+    const lf = text.indexOf('\n');
+    this.eol = crlf !== -1 && crlf + 1 === lf ? '\r\n' : '\n';
+    this.escapeChar = this.dockerfile.getEscapeCharacter();
+    this.lineStarts = [0];
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+  }
+
+  /** Offset of an LSP position (0-based line and character). */
+  offsetAt(pos: Position): number {
+    const start = this.lineStarts[pos.line];
+    if (start === undefined) return this.text.length;
+    return Math.min(start + pos.character, this.text.length);
+  }
+
+  span(node: Ranged | Range): { start: number; end: number } {
+    const r = 'getRange' in node ? node.getRange() : node;
+    return { start: this.offsetAt(r.start), end: this.offsetAt(r.end) };
+  }
+
+  slice(node: Ranged | Range): string {
+    const { start, end } = this.span(node);
+    return this.text.slice(start, end);
+  }
+
+  /** 0-based line index of an offset. */
+  lineIndexAt(offset: number): number {
+    let lo = 0, hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.lineStarts[mid] ?? 0) <= offset) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** 1-based line number of an offset, as reports show it. */
+  lineOf(offset: number): number { return this.lineIndexAt(offset) + 1; }
+
+  /** 1-based line of a node's first line. */
+  lineOfNode(node: Ranged): number { return node.getRange().start.line + 1; }
+
+  lineStart(lineIndex: number): number { return this.lineStarts[lineIndex] ?? this.text.length; }
+
+  /** Offset just after the line terminator of the line containing `offset` (or the end of the text). */
+  lineEndWithTerminator(offset: number): number {
+    const nl = this.text.indexOf('\n', offset);
+    return nl === -1 ? this.text.length : nl + 1;
+  }
+
+  /** The text of a 0-based line, without its terminator. */
+  lineText(lineIndex: number): string {
+    const s = this.lineStart(lineIndex);
+    const e = this.lineStarts[lineIndex + 1];
+    const raw = e === undefined ? this.text.slice(s) : this.text.slice(s, e);
+    return raw.replace(/\r?\n$/, '');
+  }
+
+  get lineCount(): number { return this.lineStarts.length; }
+
+  /** Whole lines that the node covers, including the final line terminator: what removing it must remove. */
+  lineSpan(node: Ranged): { start: number; end: number } {
+    const r = node.getRange();
+    return { start: this.lineStart(r.start.line), end: this.lineEndWithTerminator(this.offsetAt(r.end)) };
+  }
+
+  instructions(): Instruction[] { return this.dockerfile.getInstructions(); }
+
+  stages(): Stage[] {
+    if (this.stagesCache) return this.stagesCache;
+    const out: Stage[] = [];
+    let cur: Stage | null = null;
+    for (const ins of this.instructions()) {
+      if (ins.getKeyword() === 'FROM') {
+        const from = ins as From;
+        cur = { index: out.length, from, name: from.getBuildStage()?.toLowerCase() ?? null, instructions: [] };
+        out.push(cur);
+      } else if (cur) {
+        cur.instructions.push(ins);
+      }
+    }
+    this.stagesCache = out;
+    return out;
+  }
+
+  /** The leading whitespace of a 0-based line. */
+  indentOf(lineIndex: number): string {
+    return /^[ \t]*/.exec(this.lineText(lineIndex))?.[0] ?? '';
+  }
+
+  /** The indentation that the file's continuation lines use, for new continuation lines (default 4 spaces). */
+  continuationIndent(): string {
+    const counts = new Map<string, number>();
+    for (const ins of this.instructions()) {
+      const r = ins.getRange();
+      for (let l = r.start.line + 1; l <= r.end.line; l++) {
+        const t = this.lineText(l);
+        if (t.trim() === '' || t.trimStart().startsWith('#')) continue;
+        const ind = this.indentOf(l);
+        if (ind) counts.set(ind, (counts.get(ind) ?? 0) + 1);
+      }
+    }
+    let best = '    ', n = 0;
+    for (const [ind, c] of counts) if (c > n) { best = ind; n = c; }
+    return best;
+  }
+}
+
+/** Is this instruction's argument an exec-form JSON array (as BuildKit decides: it parses as a JSON string array)? */
+export function isExecForm(ins: Instruction): boolean {
+  const args = ins.getRawArgumentsContent();
+  if (args === null) return false;
+  const t = args.trim();
+  if (!t.startsWith('[')) return false;
+  try {
+    const v: unknown = JSON.parse(t);
+    return Array.isArray(v) && v.every((x) => typeof x === 'string');
+  } catch {
+    return false;
+  }
+}

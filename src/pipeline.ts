@@ -1,0 +1,96 @@
+import { BOM, DocView } from './document.js';
+import { applyEdits, sortEdits, type Edit } from './edits.js';
+import { InternalError } from './errors.js';
+import { emptyContext } from './context-fs.js';
+import type { ContextFs, Outcome, ReportedOutcome, Services, Transform } from './types.js';
+
+export interface PipelineOptions {
+  /** Transforms to run, in pipeline order. */
+  transforms: readonly Transform<any>[];
+  /** Per-transform options by id, merged over each transform's defaults. */
+  options?: Readonly<Record<string, Record<string, unknown>>>;
+  file?: string;
+  buildContext?: ContextFs;
+  services?: Services;
+  /** Keep only `build-only` rewrites (the running image stays identical). */
+  safeOnly?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface PipelineResult {
+  text: string;
+  outcomes: ReportedOutcome[];
+  /** The file carries `# dockeropt ignore-file`. */
+  ignored: boolean;
+}
+
+const IGNORE_FILE = /^[ \t]*#[ \t]*dockeropt[ \t]+ignore-file\b/m;
+const IGNORE_NEXT = /^[ \t]*#[ \t]*dockeropt[ \t]+ignore=([\w,-]+)/;
+
+/**
+ * Runs each transform on a freshly parsed view of the current text and applies its edits. A transform
+ * that throws, or whose edits overlap, is a bug: InternalError, and the caller keeps the original text.
+ */
+export async function runPipeline(input: string, opts: PipelineOptions): Promise<PipelineResult> {
+  const hasBom = input.startsWith(BOM);
+  let text = hasBom ? input.slice(1) : input;
+  const outcomes: ReportedOutcome[] = [];
+  if (IGNORE_FILE.test(text)) return { text: input, outcomes, ignored: true };
+
+  for (const t of opts.transforms) {
+    const doc = new DocView(text);
+    const options = { ...(t.defaults as object), ...(opts.options?.[t.id] ?? {}) };
+    let result: Outcome[];
+    try {
+      result = await t.apply(doc, {
+        options,
+        file: opts.file ?? '<text>',
+        buildContext: opts.buildContext ?? emptyContext,
+        services: opts.services ?? {},
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    } catch (e) {
+      if (e instanceof InternalError) throw e;
+      throw new InternalError(`transform ${t.id} failed: ${(e as Error)?.message ?? String(e)}`, { transform: t.id, cause: e });
+    }
+    const suppressed = ignoredRanges(doc, t.id);
+    const edits: Edit[] = [];
+    for (const o of result) {
+      if (o.kind === 'refuse') { outcomes.push({ transform: t.id, kind: 'refuse', line: o.line, message: o.reason }); continue; }
+      if (o.kind === 'note') { outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: o.message }); continue; }
+      const safety = o.safety ?? t.safety;
+      if (o.edits.some((e) => suppressed.some((r) => e.start <= r.end && e.end >= r.start))) {
+        outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: `not applied (# dockeropt ignore): ${o.message}` });
+        continue;
+      }
+      if (opts.safeOnly && safety === 'runtime') {
+        outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: `not applied (--safe-only, changes the running image): ${o.message}` });
+        continue;
+      }
+      edits.push(...o.edits);
+      outcomes.push({ transform: t.id, kind: 'rewrite', line: o.line, message: o.message, safety, edits: o.edits });
+    }
+    if (edits.length === 0) continue;
+    try {
+      sortEdits(edits);
+    } catch (e) {
+      throw new InternalError(`transform ${t.id} produced overlapping edits: ${(e as Error).message}`, { transform: t.id, cause: e });
+    }
+    text = applyEdits(text, edits);
+  }
+  return { text: hasBom ? BOM + text : text, outcomes, ignored: false };
+}
+
+/** Offset ranges of instructions preceded by `# dockeropt ignore=<ids>` naming this transform (or `all`). */
+function ignoredRanges(doc: DocView, id: string): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  for (const ins of doc.instructions()) {
+    const line = ins.getRange().start.line;
+    if (line === 0) continue;
+    const m = IGNORE_NEXT.exec(doc.lineText(line - 1));
+    if (!m) continue;
+    const ids = m[1]!.split(',').map((s) => s.trim());
+    if (ids.includes(id) || ids.includes('all')) out.push(doc.span(ins));
+  }
+  return out;
+}

@@ -1,0 +1,24 @@
+import type { RunResult } from '../run.js';
+import { unifiedDiff } from './human.js';
+
+/** The `--json` document: stable keys, no timestamps, files sorted by path. */
+export function jsonReport(r: RunResult, version: string): string {
+  return JSON.stringify({
+    version,
+    files: r.files.map((f) => ({
+      file: f.file,
+      status: f.status,
+      ...(f.written ? { written: true } : {}),
+      outcomes: f.outcomes.map((o) => ({
+        transform: o.transform,
+        line: o.line,
+        kind: o.kind,
+        ...(o.kind === 'refuse' ? { reason: o.message } : { message: o.message }),
+        ...(o.safety ? { safety: o.safety } : {}),
+      })),
+      diff: f.status === 'changed' ? unifiedDiff(f.file, f.before, f.after) : '',
+      ...(f.error ? { error: f.error } : {}),
+    })),
+    summary: r.summary,
+  }, null, 2) + '\n';
+}

@@ -1,0 +1,157 @@
+import { promises as fsp } from 'node:fs';
+import { dirname } from 'node:path';
+import { contextFs } from './context-fs.js';
+import { discover } from './discover.js';
+import { FileError, InternalError } from './errors.js';
+import { runPipeline } from './pipeline.js';
+import { writeAtomic, type WriteFs } from './write.js';
+import type { ContextFs, FileResult, Services, Transform } from './types.js';
+
+/** Files larger than this are refused: no Dockerfile is that large, and it bounds time and memory. */
+export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+
+export interface RunOptions {
+  cwd: string;
+  paths: readonly string[];
+  transforms: readonly Transform<any>[];
+  options?: Readonly<Record<string, Record<string, unknown>>>;
+  write?: boolean;
+  safeOnly?: boolean;
+  services?: Services;
+  /** The build context of a Dockerfile; default: its directory. */
+  contextFor?: (file: string) => ContextFs;
+  /** Called after each file (for progress). */
+  onFile?: (done: number, total: number, result: FileResult) => void;
+  /** Called once discovery knows how many files there are. */
+  onStart?: (total: number) => void;
+  writeFs?: WriteFs;
+  /** Extra fast-glob ignore patterns. */
+  ignore?: readonly string[];
+}
+
+export interface TransformCounts { applied: number; refused: number }
+
+export interface RunResult {
+  files: FileResult[];
+  summary: {
+    scanned: number;
+    changed: number;
+    unchanged: number;
+    ignored: number;
+    failed: number;
+    written: number;
+    transforms: Record<string, TransformCounts>;
+  };
+}
+
+/** Reads a Dockerfile as text, or throws a FileError that says what is wrong with it. */
+export async function readDockerfile(path: string, display: string): Promise<{ bytes: Buffer; text: string }> {
+  let st;
+  try {
+    st = await fsp.stat(path);
+  } catch (e) {
+    throw new FileError(`cannot read (${(e as NodeJS.ErrnoException).code ?? e})`, display, { cause: e });
+  }
+  if (st.isDirectory()) throw new FileError('is a directory, not a Dockerfile', display);
+  if (!st.isFile()) throw new FileError('is not a regular file (a FIFO, socket or device); skipped', display);
+  if (st.size > MAX_FILE_BYTES) throw new FileError(`is ${(st.size / 1048576).toFixed(1)} MB, over the ${MAX_FILE_BYTES / 1048576} MB limit for a Dockerfile; skipped`, display);
+  let bytes: Buffer;
+  try {
+    bytes = await fsp.readFile(path);
+  } catch (e) {
+    const c = (e as NodeJS.ErrnoException).code;
+    throw new FileError(`cannot read (${c ?? e})`, display, { hint: c === 'EACCES' ? 'check the file permissions' : undefined, cause: e } as never);
+  }
+  const nul = bytes.indexOf(0);
+  if (nul !== -1) {
+    const line = bytes.subarray(0, nul).toString('latin1').split('\n').length;
+    throw new FileError('looks like a binary file (it contains a NUL byte); skipped', display, { line });
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (e) {
+    throw new FileError('is not valid UTF-8 text; skipped', display, { hint: 'convert the file to UTF-8', cause: e });
+  }
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) text = '\uFEFF' + text;
+  return { bytes, text };
+}
+
+/** Runs the pipeline over every Dockerfile the paths name; one failing file never stops the batch. */
+export async function run(opts: RunOptions): Promise<RunResult> {
+  const { files, problems } = await discover(opts.paths, opts.cwd, opts.ignore ?? []);
+  const results: FileResult[] = problems.map((p) => ({
+    file: p.display, status: 'error' as const, before: '', after: '', outcomes: [],
+    error: { message: p.message, ...(p.hint ? { hint: p.hint } : {}) },
+  }));
+  const total = files.length;
+  opts.onStart?.(total);
+  let done = 0;
+  for (const f of files) {
+    const r = await processFile(f.path, f.display, opts);
+    results.push(r);
+    opts.onFile?.(++done, total, r);
+  }
+  results.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return { files: results, summary: summarize(results) };
+}
+
+export async function processFile(path: string, display: string, opts: RunOptions): Promise<FileResult> {
+  let before = '';
+  try {
+    const { bytes, text } = await readDockerfile(path, display);
+    before = text;
+    const buildContext = opts.contextFor ? opts.contextFor(path) : contextFs(dirname(path));
+    const res = await runPipeline(text, {
+      transforms: opts.transforms,
+      ...(opts.options ? { options: opts.options } : {}),
+      file: display,
+      buildContext,
+      ...(opts.services ? { services: opts.services } : {}),
+      ...(opts.safeOnly ? { safeOnly: true } : {}),
+    });
+    const changed = res.text !== text;
+    const result: FileResult = {
+      file: display,
+      status: res.ignored ? 'ignored' : changed ? 'changed' : 'unchanged',
+      before: text,
+      after: res.text,
+      outcomes: res.outcomes,
+    };
+    if (changed && opts.write) {
+      await writeAtomic(path, display, bytes, res.text, opts.writeFs);
+      result.written = true;
+    }
+    return result;
+  } catch (e) {
+    return { file: display, status: 'error', before, after: before, outcomes: [], error: describeError(e) };
+  }
+}
+
+export function describeError(e: unknown): { message: string; line?: number; hint?: string } {
+  if (e instanceof FileError) {
+    return { message: e.message, ...(e.line !== undefined ? { line: e.line } : {}), ...(e.hint ? { hint: e.hint } : {}) };
+  }
+  if (e instanceof InternalError) {
+    return { message: `internal error: ${e.message}`, hint: 'the file was left unchanged; please report this with the Dockerfile (run with --debug for a stack trace)' };
+  }
+  return { message: `unexpected error: ${(e as Error)?.message ?? String(e)}`, hint: 'the file was left unchanged; run with --debug for details' };
+}
+
+export function summarize(files: readonly FileResult[]): RunResult['summary'] {
+  const s: RunResult['summary'] = { scanned: 0, changed: 0, unchanged: 0, ignored: 0, failed: 0, written: 0, transforms: {} };
+  for (const f of files) {
+    s.scanned++;
+    if (f.status === 'changed') s.changed++;
+    else if (f.status === 'unchanged') s.unchanged++;
+    else if (f.status === 'ignored') s.ignored++;
+    else s.failed++;
+    if (f.written) s.written++;
+    for (const o of f.outcomes) {
+      const c = (s.transforms[o.transform] ??= { applied: 0, refused: 0 });
+      if (o.kind === 'rewrite') c.applied++;
+      else if (o.kind === 'refuse') c.refused++;
+    }
+  }
+  return s;
+}

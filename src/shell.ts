@@ -1,0 +1,309 @@
+/**
+ * Shell analysis of RUN instructions through a real shell parser (mvdan-sh, the parser behind shfmt).
+ * Never regular expressions over shell text: quoting, continuations and nesting decide what a word means.
+ *
+ * `runShellView` builds the command line exactly as BuildKit hands it to `/bin/sh -c` (escape+newline
+ * removed, comment lines inside the continuation dropped) and keeps a map from every character of it
+ * back to the Dockerfile offset, so analysis results can become text edits.
+ */
+import sh from 'mvdan-sh';
+import type { Instruction } from 'dockerfile-ast';
+import type { DocView } from './document.js';
+
+const { syntax } = sh;
+
+/* mvdan-sh is GopherJS output without type declarations; its nodes are Go structs. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ShNode = any;
+
+export interface ShellView {
+  /** The command text the shell receives. */
+  readonly text: string;
+  /** Dockerfile offset of the character at `shellOffset` (a character index into `text`). */
+  toDoc(shellOffset: number): number;
+  /** Dockerfile offset just after the character before `shellOffset`: use for the end of a range. */
+  toDocEnd(shellOffset: number): number;
+  /** Dockerfile offset range the view covers. */
+  readonly docStart: number;
+  readonly docEnd: number;
+}
+
+/**
+ * The shell command of a shell-form RUN (or CMD/ENTRYPOINT), as BuildKit passes it to the shell.
+ * Returns null when the instruction has no arguments.
+ */
+export function runShellView(doc: DocView, ins: Instruction): ShellView | null {
+  const argRange = ins.getArgumentsRange();
+  if (!argRange) return null;
+  const docStart = doc.offsetAt(argRange.start);
+  const docEnd = doc.span(ins).end;
+  return shellViewOf(doc.text, docStart, docEnd, doc.escapeChar);
+}
+
+/** The shell text of `src[start, end)` with Dockerfile line continuations resolved; exported for tests. */
+export function shellViewOf(src: string, docStart: number, docEnd: number, escape: string): ShellView {
+  let text = '';
+  const map: number[] = [];
+  let i = docStart;
+  let afterContinuation = false;
+  while (i < docEnd) {
+    if (afterContinuation) {
+      // BuildKit drops empty lines and comment lines inside a continued instruction.
+      const nl = src.indexOf('\n', i);
+      const lineEnd = nl === -1 || nl > docEnd ? docEnd : nl;
+      const line = src.slice(i, lineEnd).replace(/\r$/, '');
+      const trimmed = line.trimStart();
+      if (trimmed === '' || trimmed.startsWith('#')) {
+        i = lineEnd + 1;
+        continue;
+      }
+      afterContinuation = false;
+    }
+    const ch = src[i]!;
+    if (ch === escape) {
+      // escape char, optional trailing blanks, then the line break: a continuation
+      let j = i + 1;
+      while (j < docEnd && (src[j] === ' ' || src[j] === '\t')) j++;
+      if (src[j] === '\r' && src[j + 1] === '\n') j++;
+      if (src[j] === '\n' || j >= docEnd) {
+        i = j + 1;
+        afterContinuation = true;
+        continue;
+      }
+    }
+    text += ch;
+    map.push(i);
+    i++;
+  }
+  map.push(docEnd);
+  return {
+    text,
+    docStart,
+    docEnd,
+    toDoc: (o) => map[Math.max(0, Math.min(o, map.length - 1))]!,
+    toDocEnd: (o) => (o <= 0 ? docStart : map[Math.min(o - 1, map.length - 2)]! + 1),
+  };
+}
+
+export interface ParsedShell {
+  file: ShNode;
+  /** Character index (into the parsed text) of a node position (mvdan-sh reports UTF-8 byte offsets). */
+  offset(pos: ShNode): number;
+}
+
+/** Parses shell text (bash dialect: a superset of what `/bin/sh` images accept), or returns the error. */
+export function parseShell(text: string): ParsedShell | { error: string } {
+  const parser = syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash));
+  let file: ShNode;
+  try {
+    file = parser.Parse(text, '');
+  } catch (e) {
+    const err = e as { Error?: () => string };
+    const msg = typeof err?.Error === 'function' ? err.Error() : String(e);
+    return { error: msg.replace(/^:?\d+:\d+: /, '') };
+  }
+  const byteToChar = byteIndexMap(text);
+  return {
+    file,
+    offset: (pos: ShNode) => {
+      const b = pos.Offset() as number;
+      return byteToChar ? (byteToChar[b] ?? text.length) : b;
+    },
+  };
+}
+
+function byteIndexMap(text: string): number[] | null {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(text)) return null;
+  const map: number[] = [];
+  let ci = 0;
+  for (const ch of text) {
+    const bytes = Buffer.byteLength(ch, 'utf8');
+    for (let k = 0; k < bytes; k++) map.push(ci);
+    ci += ch.length;
+  }
+  map.push(ci);
+  return map;
+}
+
+export const nodeType = (n: ShNode): string => (n ? (syntax.NodeType(n) as string) : '');
+
+/** mvdan-sh BinaryCmd operators. */
+export const Op = { And: 10, Or: 11, Pipe: 12, PipeAll: 13 } as const;
+
+/** The static value of a word when it has no expansions (quotes removed), else null. */
+export function wordLit(word: ShNode): string | null {
+  if (!word) return null;
+  let out = '';
+  for (const part of word.Parts as ShNode[]) {
+    const t = nodeType(part);
+    if (t === 'Lit') out += (part.Value as string).replace(/\\(.)/g, '$1');
+    else if (t === 'SglQuoted') out += part.Value as string;
+    else if (t === 'DblQuoted') {
+      for (const p of part.Parts as ShNode[]) {
+        if (nodeType(p) !== 'Lit') return null;
+        out += p.Value as string;
+      }
+    } else return null;
+  }
+  return out;
+}
+
+/** A simple command found in the tree, with the statement that holds it. */
+export interface SimpleCommand {
+  call: ShNode;
+  stmt: ShNode;
+  /** Static words (null where a word has expansions). */
+  words: (string | null)[];
+  /** Whether it runs in the shell the RUN started (not in a subshell, pipeline part, or substitution). */
+  inMainShell: boolean;
+}
+
+/**
+ * Every simple command, in source order, including those in subshells, pipelines, blocks, loops and
+ * command substitutions; `inMainShell` tells which would affect the state of the RUN's own shell.
+ */
+export function simpleCommands(file: ShNode): SimpleCommand[] {
+  const out: SimpleCommand[] = [];
+  const visitStmts = (stmts: ShNode[], main: boolean) => { for (const s of stmts) visitStmt(s, main); };
+  const visitStmt = (stmt: ShNode, main: boolean) => {
+    if (!stmt) return;
+    const cmd = stmt.Cmd;
+    const inMain = main && !stmt.Background;
+    visitCmd(cmd, stmt, inMain);
+  };
+  const visitCmd = (cmd: ShNode, stmt: ShNode, main: boolean) => {
+    const t = nodeType(cmd);
+    switch (t) {
+      case 'CallExpr':
+        out.push({ call: cmd, stmt, words: (cmd.Args as ShNode[]).map(wordLit), inMainShell: main });
+        for (const w of cmd.Args as ShNode[]) visitWord(w);
+        for (const a of cmd.Assigns as ShNode[]) if (a.Value) visitWord(a.Value);
+        break;
+      case 'BinaryCmd': {
+        const pipe = cmd.Op === Op.Pipe || cmd.Op === Op.PipeAll;
+        visitStmt(cmd.X, main && !pipe);
+        visitStmt(cmd.Y, main && !pipe);
+        break;
+      }
+      case 'Subshell': visitStmts(cmd.Stmts, false); break;
+      case 'Block': visitStmts(cmd.Stmts, main); break;
+      case 'IfClause': {
+        let c = cmd;
+        while (c) { visitStmts(c.Cond, main); visitStmts(c.Then, main); c = c.Else; }
+        break;
+      }
+      case 'WhileClause': visitStmts(cmd.Cond, main); visitStmts(cmd.Do, main); break;
+      case 'ForClause': visitStmts(cmd.Do, main); break;
+      case 'CaseClause': for (const it of cmd.Items as ShNode[]) visitStmts(it.Stmts, main); break;
+      case 'FuncDecl': visitStmt(cmd.Body, false); break;
+      case 'DeclClause':
+        out.push({ call: cmd, stmt, words: [cmd.Variant.Value as string], inMainShell: main });
+        break;
+      default: break;
+    }
+  };
+  const visitWord = (w: ShNode) => {
+    if (!w) return;
+    for (const p of w.Parts as ShNode[]) {
+      const t = nodeType(p);
+      if (t === 'CmdSubst') visitStmts(p.Stmts, false);
+      else if (t === 'DblQuoted') visitWord(p);
+    }
+  };
+  visitStmts(file.Stmts, true);
+  return out;
+}
+
+/** Builtins that change the state of the shell they run in (and so of every command after them). */
+const STATE_BUILTINS: Record<string, string> = {
+  cd: 'changes the working directory',
+  pushd: 'changes the working directory',
+  popd: 'changes the working directory',
+  export: 'exports a variable',
+  unset: 'unsets a variable or function',
+  set: 'changes shell options',
+  shopt: 'changes shell options',
+  umask: 'changes the file-creation mask',
+  ulimit: 'changes resource limits',
+  alias: 'defines an alias',
+  unalias: 'removes an alias',
+  trap: 'sets a trap',
+  source: 'sources a script into the shell',
+  '.': 'sources a script into the shell',
+  declare: 'declares a variable',
+  typeset: 'declares a variable',
+  readonly: 'declares a read-only variable',
+  local: 'declares a variable',
+  eval: 'evaluates code in the shell',
+  shift: 'shifts the positional parameters',
+  hash: 'changes the command lookup table',
+  enable: 'enables or disables builtins',
+};
+const EXIT_BUILTINS: Record<string, string> = {
+  exit: 'exits the shell early',
+  return: 'returns from the shell early',
+  exec: 'replaces the shell process',
+};
+
+export interface Hazard { offset: number; reason: string }
+
+/**
+ * Why merging `this && next` could change what `next` sees or whether it runs; null when nothing in
+ * the main shell carries state over. Offsets are character indexes into the parsed text.
+ */
+export function stateHazard(parsed: ParsedShell): Hazard | null {
+  const { file } = parsed;
+  // a background job anywhere (even in a subshell) may outlive its statement
+  let bg: Hazard | null = null;
+  syntax.Walk(file, (n: ShNode) => {
+    if (!bg && n && nodeType(n) === 'Stmt' && n.Background) {
+      bg = { offset: parsed.offset(n.Pos()), reason: 'runs a command in the background (&), which could still be running when the next command starts' };
+    }
+    return !bg;
+  });
+  if (bg) return bg;
+  for (const c of simpleCommands(file)) {
+    if (nodeType(c.stmt.Cmd) === 'FuncDecl') continue;
+    if (!c.inMainShell) continue;
+    const off = parsed.offset(c.call.Pos());
+    if (nodeType(c.call) === 'DeclClause') {
+      const name = c.words[0]!;
+      return { offset: off, reason: `\`${name}\` ${STATE_BUILTINS[name] ?? 'declares a variable'} that the next RUN would inherit` };
+    }
+    let words = c.words;
+    if (words.length === 0 && (c.call.Assigns as ShNode[]).length > 0) {
+      return { offset: off, reason: 'a variable assignment without a command sets a shell variable that the next RUN would inherit' };
+    }
+    // `command cd`, `builtin cd` run the builtin all the same
+    while (words[0] === 'command' || words[0] === 'builtin') words = words.slice(1);
+    const name = words[0];
+    if (name === null || name === undefined) {
+      if ((c.call.Args as ShNode[]).length > 0) return { offset: off, reason: 'runs a command whose name is only known at run time' };
+      continue;
+    }
+    if (name in EXIT_BUILTINS) return { offset: off, reason: `\`${name}\` ${EXIT_BUILTINS[name]}, so the next RUN's commands would be skipped` };
+    if (name in STATE_BUILTINS) return { offset: off, reason: `\`${name}\` ${STATE_BUILTINS[name]}, which the next RUN would inherit` };
+  }
+  for (const c of allFuncDecls(file)) return { offset: parsed.offset(c.Pos()), reason: 'defines a shell function that the next RUN would inherit' };
+  return null;
+}
+
+function allFuncDecls(file: ShNode): ShNode[] {
+  const out: ShNode[] = [];
+  syntax.Walk(file, (n: ShNode) => {
+    if (n && nodeType(n) === 'FuncDecl') out.push(n);
+    return true;
+  });
+  return out;
+}
+
+/** Comments of the parsed text, as character offsets of their `#`. */
+export function commentOffsets(parsed: ParsedShell): number[] {
+  const out: number[] = [];
+  syntax.Walk(parsed.file, (n: ShNode) => {
+    if (n && nodeType(n) === 'Comment') out.push(parsed.offset(n.Hash));
+    return true;
+  });
+  return out.sort((a, b) => a - b);
+}

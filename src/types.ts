@@ -1,0 +1,77 @@
+import type { DocView } from './document.js';
+import type { Edit } from './edits.js';
+
+/**
+ * `build-only`: the running image stays identical (same files, same config), only the build gets faster.
+ * `runtime`: what runs changes (a new base image, a different user); reviewers must test it.
+ */
+export type Safety = 'build-only' | 'runtime';
+
+/** A transform's answer for one site it looked at. Lines are 1-based. */
+export type Outcome =
+  | { kind: 'rewrite'; line: number; message: string; edits: Edit[]; safety?: Safety }
+  | { kind: 'refuse'; line: number; reason: string }
+  | { kind: 'note'; line: number; message: string };
+
+/** A read-only view of the build context (the directory the build is run from). */
+export interface ContextFs {
+  /** Absolute path of the context directory, or null when it is unknown (text given on stdin, library use). */
+  readonly root: string | null;
+  exists(rel: string): boolean;
+  isDirectory(rel: string): boolean;
+  readText(rel: string): string | null;
+  list(rel: string): string[];
+}
+
+export interface TransformContext<O = Record<string, unknown>> {
+  readonly options: O;
+  /** Path of the Dockerfile, for messages only. */
+  readonly file: string;
+  readonly buildContext: ContextFs;
+  /** Services a transform may need (the registry client for pin-digests); absent in pure runs. */
+  readonly services: Services;
+  readonly signal?: AbortSignal;
+}
+
+/** Side-effecting services injected into transforms (kept out of transforms so tests can swap them). */
+export interface Services {
+  readonly [name: string]: unknown;
+}
+
+export interface Transform<O = Record<string, unknown>> {
+  /** kebab-case; equals the file name, the CLI name and the snapshots/ folder. Never renamed. */
+  readonly id: string;
+  /** One imperative sentence for --list, the README table and the summary. */
+  readonly summary: string;
+  /** The label every rewrite of this transform carries unless the outcome says otherwise. */
+  readonly safety: Safety;
+  readonly defaults: O;
+  /** Needs the network (a registry): left out of offline runs such as the corpus check. */
+  readonly network?: boolean;
+  /** Validates user options; throws UsageError naming the option on bad input. */
+  parseOptions?(raw: Record<string, unknown>): O;
+  apply(doc: DocView, ctx: TransformContext<O>): Outcome[] | Promise<Outcome[]>;
+}
+
+/** One outcome as reported, with the transform that produced it and its label. */
+export interface ReportedOutcome {
+  transform: string;
+  kind: 'rewrite' | 'refuse' | 'note';
+  line: number;
+  message: string;
+  safety?: Safety;
+  /** For rewrites: the edits, as offsets into the text the transform saw (after earlier transforms). */
+  edits?: Edit[];
+}
+
+export type FileStatus = 'changed' | 'unchanged' | 'ignored' | 'error';
+
+export interface FileResult {
+  file: string;
+  status: FileStatus;
+  before: string;
+  after: string;
+  outcomes: ReportedOutcome[];
+  error?: { message: string; line?: number; hint?: string };
+  written?: boolean;
+}
