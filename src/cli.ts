@@ -16,8 +16,6 @@ export interface Io {
 
 export const EXIT = { ok: 0, pending: 1, error: 2 } as const;
 
-/** Flags that become per-transform options: flag -> [transform id, option key]. */
-export const TRANSFORM_FLAGS: Record<string, { transform: string; key: string; type: 'string' | 'boolean'; help: string }> = {};
 
 const FLAGS: ParseArgsConfig['options'] = {
   write: { type: 'boolean', short: 'w' },
@@ -77,8 +75,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 async function execute(argv: readonly string[], io: Io): Promise<number> {
+  const { transforms } = await import('../transforms/index.js');
   const options = { ...FLAGS };
-  for (const [flag, def] of Object.entries(TRANSFORM_FLAGS)) options[flag] = { type: def.type };
+  const transformFlags = new Map<string, { transform: string; key: string }>();
+  for (const t of transforms) {
+    for (const [flag, def] of Object.entries(t.flags ?? {})) {
+      if (!options[flag]) options[flag] = { type: def.type, ...(def.multiple ? { multiple: true } : {}) };
+      transformFlags.set(`${t.id}\0${flag}`, { transform: t.id, key: def.key });
+    }
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
@@ -86,10 +91,12 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
     throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
   const v = parsed.values as Record<string, unknown>;
-  if (v.help) { io.stdout.write(HELP + '\n'); return EXIT.ok; }
+  if (v.help) {
+    const extra = transforms.flatMap((t) => Object.entries(t.flags ?? {}).map(([f, d]) => `      --${f}${d.type === 'string' ? ' X' : ''}`.padEnd(25) + `${d.help} [${t.id}]`));
+    io.stdout.write(HELP + (extra.length ? `\n\nTransform options:\n${extra.join('\n')}` : '') + '\n');
+    return EXIT.ok;
+  }
   if (v.version) { io.stdout.write(version() + '\n'); return EXIT.ok; }
-
-  const { transforms } = await import('../transforms/index.js');
   if (v.list) {
     for (const t of transforms) io.stdout.write(`${t.id.padEnd(20)} ${t.safety.padEnd(11)} ${t.summary}\n`);
     return EXIT.ok;
@@ -106,11 +113,9 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   const selected = transforms.filter((t) => (only.length === 0 || only.includes(t.id)) && !skip.includes(t.id));
 
   const transformOptions: Record<string, Record<string, unknown>> = {};
-  for (const [flag, def] of Object.entries(TRANSFORM_FLAGS)) {
+  for (const [k, def] of transformFlags) {
+    const flag = k.split('\0')[1]!;
     if (v[flag] !== undefined) (transformOptions[def.transform] ??= {})[def.key] = v[flag];
-  }
-  for (const t of selected) {
-    if (t.parseOptions && transformOptions[t.id]) transformOptions[t.id] = t.parseOptions(transformOptions[t.id]!) as Record<string, unknown>;
   }
 
   const [{ run }, human, { jsonReport }] = await Promise.all([import('./run.js'), import('./report/human.js'), import('./report/json.js')]);

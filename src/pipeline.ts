@@ -15,6 +15,25 @@ export interface PipelineOptions {
   /** Keep only `build-only` rewrites (the running image stays identical). */
   safeOnly?: boolean;
   signal?: AbortSignal;
+  /** Per-transform run state from `prepare`, by id (see `prepareTransforms`). */
+  state?: ReadonlyMap<string, unknown>;
+}
+
+/** Resolves options (defaults, then the given ones, then parseOptions) for each transform. */
+export function resolveOptions(transforms: readonly Transform<any>[], given: Readonly<Record<string, Record<string, unknown>>> = {}): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const t of transforms) {
+    const merged = { ...(t.defaults as object), ...(given[t.id] ?? {}) } as Record<string, unknown>;
+    out[t.id] = t.parseOptions ? (t.parseOptions(merged) as Record<string, unknown>) : merged;
+  }
+  return out;
+}
+
+/** Runs each transform's `prepare` once for a batch. */
+export async function prepareTransforms(transforms: readonly Transform<any>[], options: Readonly<Record<string, Record<string, unknown>>>): Promise<Map<string, unknown>> {
+  const state = new Map<string, unknown>();
+  for (const t of transforms) if (t.prepare) state.set(t.id, await t.prepare(options[t.id] ?? t.defaults));
+  return state;
 }
 
 export interface PipelineResult {
@@ -47,12 +66,14 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
         file: opts.file ?? '<text>',
         buildContext: opts.buildContext ?? emptyContext,
         services: opts.services ?? {},
+        ...(opts.state?.has(t.id) ? { state: opts.state.get(t.id) } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
     } catch (e) {
       if (e instanceof InternalError) throw e;
       throw new InternalError(`transform ${t.id} failed: ${(e as Error)?.message ?? String(e)}`, { transform: t.id, cause: e });
     }
+    result = [...result].sort((a, b) => a.line - b.line);
     const suppressed = ignoredRanges(doc, t.id);
     const edits: Edit[] = [];
     for (const o of result) {

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { contextFs } from './context-fs.js';
 import { discover } from './discover.js';
 import { FileError, InternalError } from './errors.js';
-import { runPipeline } from './pipeline.js';
+import { prepareTransforms, resolveOptions, runPipeline } from './pipeline.js';
 import { writeAtomic, type WriteFs } from './write.js';
 import type { ContextFs, FileResult, Services, Transform } from './types.js';
 
@@ -85,10 +85,13 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     error: { message: p.message, ...(p.hint ? { hint: p.hint } : {}) },
   }));
   const total = files.length;
+  const options = resolveOptions(opts.transforms, opts.options);
+  const state = await prepareTransforms(opts.transforms, options);
+  const fileOpts = { ...opts, options, state };
   opts.onStart?.(total);
   let done = 0;
   for (const f of files) {
-    const r = await processFile(f.path, f.display, opts);
+    const r = await processFile(f.path, f.display, fileOpts);
     results.push(r);
     opts.onFile?.(++done, total, r);
   }
@@ -96,7 +99,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   return { files: results, summary: summarize(results) };
 }
 
-export async function processFile(path: string, display: string, opts: RunOptions): Promise<FileResult> {
+export async function processFile(path: string, display: string, opts: RunOptions & { state?: ReadonlyMap<string, unknown> }): Promise<FileResult> {
   let before = '';
   try {
     const { bytes, text } = await readDockerfile(path, display);
@@ -109,6 +112,7 @@ export async function processFile(path: string, display: string, opts: RunOption
       buildContext,
       ...(opts.services ? { services: opts.services } : {}),
       ...(opts.safeOnly ? { safeOnly: true } : {}),
+      ...(opts.state ? { state: opts.state } : {}),
     });
     const changed = res.text !== text;
     const result: FileResult = {

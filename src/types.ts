@@ -30,6 +30,8 @@ export interface TransformContext<O = Record<string, unknown>> {
   readonly buildContext: ContextFs;
   /** Services a transform may need (the registry client for pin-digests); absent in pure runs. */
   readonly services: Services;
+  /** What the transform's `prepare` returned for this run (undefined without prepare). */
+  readonly state?: unknown;
   readonly signal?: AbortSignal;
 }
 
@@ -48,9 +50,25 @@ export interface Transform<O = Record<string, unknown>> {
   readonly defaults: O;
   /** Needs the network (a registry): left out of offline runs such as the corpus check. */
   readonly network?: boolean;
-  /** Validates user options; throws UsageError naming the option on bad input. */
+  /** Command-line flags that set this transform's options: `--flag value` sets `options[key]`. */
+  readonly flags?: Readonly<Record<string, TransformFlag>>;
+  /** Validates user options (defaults already merged); throws UsageError naming the option on bad input. */
   parseOptions?(raw: Record<string, unknown>): O;
+  /**
+   * Called once per run (a batch of files) before the first file, with the options; what it returns is
+   * handed to every `apply` as `ctx.state` (e.g. a registry client shared, and deduplicating, across files).
+   */
+  prepare?(options: O): unknown | Promise<unknown>;
   apply(doc: DocView, ctx: TransformContext<O>): Outcome[] | Promise<Outcome[]>;
+}
+
+export interface TransformFlag {
+  /** The option key the flag sets. */
+  key: string;
+  type: 'string' | 'boolean';
+  /** Repeatable flag: the option gets an array. */
+  multiple?: boolean;
+  help: string;
 }
 
 /** One outcome as reported, with the transform that produced it and its label. */

@@ -1,14 +1,16 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validate } from 'dockerfile-utils';
-import { runPipeline, type PipelineOptions } from '../src/pipeline.js';
+import { prepareTransforms, resolveOptions, runPipeline, type PipelineOptions } from '../src/pipeline.js';
 import { contextFs } from '../src/context-fs.js';
 import { transforms, transformById } from '../transforms/index.js';
 import { loadCases, toCrlf, updating, writeGolden, type Case } from './helpers/fixtures.js';
 import { setupCase } from './helpers/case-services.js';
 import type { ReportedOutcome } from '../src/types.js';
 
-const cases = loadCases();
+// SNAPSHOT_FILTER=merge-run (or merge-run/joins) runs only the matching cases
+const filter = process.env.SNAPSHOT_FILTER;
+const cases = loadCases().filter((c) => !filter || `${c.transform}/${c.name}`.includes(filter));
 const test = suite('snapshots');
 
 const reportLines = (outs: ReportedOutcome[]) => outs.map((o) => `${o.line} ${o.kind} ${o.message}`);
@@ -18,9 +20,11 @@ async function runCase(c: Case, input: string): Promise<{ text: string; outcomes
   const setup = await setupCase(c);
   try {
     const selected = c.transform === 'pipeline' ? transforms : [transformById(c.transform)!];
+    const options = resolveOptions(selected, Object.fromEntries(selected.map((t) => [t.id, { ...setup.options, ...(c.options ?? {}) }])));
     const opts: PipelineOptions = {
       transforms: selected,
-      options: Object.fromEntries(selected.map((t) => [t.id, { ...setup.options, ...(c.options ?? {}) }])),
+      options,
+      state: await prepareTransforms(selected, options),
       file: `${c.transform}/${c.name}/input.Dockerfile`,
       buildContext: contextFs(c.contextDir),
       services: setup.services,
