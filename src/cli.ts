@@ -165,7 +165,10 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
       for (const f of failed) io.stderr.write(`dockeropt: ${human.formatError(f)}\n`);
     }
   }
-  if (failed.length) return EXIT.error;
+  for (const f of result.files) for (const o of f.outcomes) {
+    if (o.kind === 'error' && !v.json) io.stderr.write(`dockeropt: ${f.file}:${o.line}: ${o.transform}: ${o.message}\n`);
+  }
+  if (failed.length || result.summary.errors) return EXIT.error;
   if (v.check && pending.length) return EXIT.pending;
   return EXIT.ok;
 }

@@ -79,6 +79,7 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
     for (const o of result) {
       if (o.kind === 'refuse') { outcomes.push({ transform: t.id, kind: 'refuse', line: o.line, message: o.reason }); continue; }
       if (o.kind === 'note') { outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: o.message }); continue; }
+      if (o.kind === 'error') { outcomes.push({ transform: t.id, kind: 'error', line: o.line, message: o.hint ? `${o.message} (${o.hint})` : o.message }); continue; }
       const safety = o.safety ?? t.safety;
       if (o.edits.some((e) => suppressed.some((r) => e.start <= r.end && e.end >= r.start))) {
         outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: `not applied (# dockeropt ignore): ${o.message}` });

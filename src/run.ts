@@ -27,6 +27,8 @@ export interface RunOptions {
   writeFs?: WriteFs;
   /** Extra fast-glob ignore patterns. */
   ignore?: readonly string[];
+  /** Files processed at once (their async work, e.g. registry lookups, overlaps); output order stays sorted. */
+  concurrency?: number;
 }
 
 export interface TransformCounts { applied: number; refused: number }
@@ -40,6 +42,8 @@ export interface RunResult {
     ignored: number;
     failed: number;
     written: number;
+    /** Outcomes of kind 'error' (a site that could not be processed, e.g. a registry lookup that failed). */
+    errors: number;
     transforms: Record<string, TransformCounts>;
   };
 }
@@ -90,11 +94,17 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   const fileOpts = { ...opts, options, state };
   opts.onStart?.(total);
   let done = 0;
-  for (const f of files) {
-    const r = await processFile(f.path, f.display, fileOpts);
-    results.push(r);
-    opts.onFile?.(++done, total, r);
-  }
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const f = files[next++]!;
+      const r = await processFile(f.path, f.display, fileOpts);
+      results.push(r);
+      opts.onFile?.(++done, total, r);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 8, files.length)) }, worker));
+  for (const t of opts.transforms) if (t.finish) await t.finish(state.get(t.id), { write: Boolean(opts.write), cwd: opts.cwd });
   results.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { files: results, summary: summarize(results) };
 }
@@ -143,7 +153,7 @@ export function describeError(e: unknown): { message: string; line?: number; hin
 }
 
 export function summarize(files: readonly FileResult[]): RunResult['summary'] {
-  const s: RunResult['summary'] = { scanned: 0, changed: 0, unchanged: 0, ignored: 0, failed: 0, written: 0, transforms: {} };
+  const s: RunResult['summary'] = { scanned: 0, changed: 0, unchanged: 0, ignored: 0, failed: 0, written: 0, errors: 0, transforms: {} };
   for (const f of files) {
     s.scanned++;
     if (f.status === 'changed') s.changed++;
@@ -155,6 +165,7 @@ export function summarize(files: readonly FileResult[]): RunResult['summary'] {
       const c = (s.transforms[o.transform] ??= { applied: 0, refused: 0 });
       if (o.kind === 'rewrite') c.applied++;
       else if (o.kind === 'refuse') c.refused++;
+      else if (o.kind === 'error') s.errors++;
     }
   }
   return s;

@@ -11,7 +11,9 @@ export type Safety = 'build-only' | 'runtime';
 export type Outcome =
   | { kind: 'rewrite'; line: number; message: string; edits: Edit[]; safety?: Safety }
   | { kind: 'refuse'; line: number; reason: string }
-  | { kind: 'note'; line: number; message: string };
+  | { kind: 'note'; line: number; message: string }
+  /** Something the transform needed failed (e.g. a registry lookup): that site is left as it was, and the run exits 2. */
+  | { kind: 'error'; line: number; message: string; hint?: string };
 
 /** A read-only view of the build context (the directory the build is run from). */
 export interface ContextFs {
@@ -60,6 +62,8 @@ export interface Transform<O = Record<string, unknown>> {
    */
   prepare?(options: O): unknown | Promise<unknown>;
   apply(doc: DocView, ctx: TransformContext<O>): Outcome[] | Promise<Outcome[]>;
+  /** Called once after the last file of a run, with the prepare state (e.g. to write a lockfile under --write). */
+  finish?(state: unknown, run: { write: boolean; cwd: string }): void | Promise<void>;
 }
 
 export interface TransformFlag {
@@ -74,7 +78,7 @@ export interface TransformFlag {
 /** One outcome as reported, with the transform that produced it and its label. */
 export interface ReportedOutcome {
   transform: string;
-  kind: 'rewrite' | 'refuse' | 'note';
+  kind: 'rewrite' | 'refuse' | 'note' | 'error';
   line: number;
   message: string;
   safety?: Safety;
