@@ -1,0 +1,5 @@
+FROM debian:12
+RUN mkdir -p /src \
+    && cd /src
+RUN git clone https://example.com/r.git . \
+    && make

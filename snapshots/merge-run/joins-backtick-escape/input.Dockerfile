@@ -1,0 +1,5 @@
+# escape=`
+FROM mcr.example.com/tools:1
+RUN make all `
+    && make check
+RUN make install

@@ -1,0 +1,3 @@
+from alpine:3.19
+run apk add --no-cache git \
+    && git --version

@@ -1,0 +1,3 @@
+FROM debian:12
+RUN test -f /etc/os-release || false
+RUN echo next

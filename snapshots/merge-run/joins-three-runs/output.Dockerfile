@@ -1,0 +1,5 @@
+FROM debian:12
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends curl ca-certificates \
+    && curl --version
+CMD ["curl", "--help"]

@@ -1,0 +1,4 @@
+# dockeropt ignore-file
+FROM debian:12
+RUN apt-get update
+RUN apt-get install -y curl

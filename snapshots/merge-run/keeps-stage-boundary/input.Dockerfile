@@ -1,0 +1,4 @@
+FROM debian:12 AS a
+RUN echo a
+FROM debian:12 AS b
+RUN echo b

@@ -1,0 +1,3 @@
+FROM debian:12
+RUN alias ll="ls -l"
+RUN ll

@@ -1,0 +1,3 @@
+FROM debian:12
+RUN ./start-db.sh &
+RUN ./migrate.sh

@@ -1,0 +1,3 @@
+FROM debian:12
+RUN VERSION=1.2.3
+RUN echo $VERSION

@@ -1,0 +1,3 @@
+FROM debian:12
+RUN declare -x MODE=prod
+RUN ./configure

@@ -1,0 +1,3 @@
+FROM debian:12
+RUN . /opt/venv/bin/activate
+RUN pip install flask

@@ -1,0 +1,3 @@
+FROM debian:12
+RUN export PATH=/opt/bin:$PATH
+RUN tool --version

@@ -1,0 +1,3 @@
+FROM debian:12
+RUN build() { make; }
+RUN build

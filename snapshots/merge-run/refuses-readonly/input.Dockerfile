@@ -1,0 +1,3 @@
+FROM debian:12
+RUN readonly LEVEL=3
+RUN echo level

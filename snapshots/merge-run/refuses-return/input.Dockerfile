@@ -1,0 +1,3 @@
+FROM debian:12
+RUN return 0
+RUN make

@@ -1,0 +1,3 @@
+FROM debian:12
+RUN make # build everything
+RUN make install

@@ -1,0 +1,3 @@
+FROM debian:12
+RUN trap "rm -rf /tmp/x" EXIT
+RUN ls /tmp

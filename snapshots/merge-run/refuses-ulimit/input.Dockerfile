@@ -1,0 +1,3 @@
+FROM debian:12
+RUN ulimit -n 1024
+RUN ./server --check

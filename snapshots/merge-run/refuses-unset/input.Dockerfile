@@ -1,0 +1,3 @@
+FROM debian:12
+RUN unset HTTP_PROXY
+RUN curl https://example.com
