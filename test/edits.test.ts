@@ -29,8 +29,8 @@ doc('detects the line ending, escape character and continuation indent', () => {
 doc('maps positions to offsets and back to lines', () => {
   const d = new DocView('FROM x\nRUN a \\\n  b\n');
   const run = d.instructions()[1]!;
-  assert.equal(d.span(run), { start: 7, end: 19 });
-  assert.equal(d.lineSpan(run), { start: 7, end: 20 });
+  assert.equal(d.span(run), { start: 7, end: 18 });
+  assert.equal(d.lineSpan(run), { start: 7, end: 19 });
   assert.is(d.lineOf(15), 3);
 });
 doc('groups instructions into stages', () => {
