@@ -8,8 +8,10 @@
  */
 import type { Transform } from '../src/types.js';
 import { mergeRun } from './merge-run.js';
+import { nonRoot } from './non-root.js';
+import { pinDigests } from './pin-digests.js';
 
-export const transforms: readonly Transform<any>[] = [mergeRun];
+export const transforms: readonly Transform<any>[] = [mergeRun, nonRoot, pinDigests];
 
 export function transformById(id: string): Transform<any> | undefined {
   return transforms.find((t) => t.id === id);

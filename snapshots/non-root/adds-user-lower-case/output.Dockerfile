@@ -1,0 +1,5 @@
+from ubuntu:24.04
+run apt-get update && apt-get install -y python3
+copy app.py /opt/app.py
+user 1001
+cmd ["python3", "/opt/app.py"]

@@ -1,0 +1,4 @@
+FROM cgr.dev/chainguard/node:latest
+WORKDIR /app
+COPY . .
+CMD ["server.js"]

@@ -1,0 +1,4 @@
+ARG BASE=debian:bookworm-slim
+FROM ${BASE}
+COPY app /opt/app
+CMD ["/opt/app/run"]

@@ -1,0 +1,2 @@
+FROM mongo:7
+COPY init/ /docker-entrypoint-initdb.d/

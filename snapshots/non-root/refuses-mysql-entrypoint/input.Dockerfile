@@ -1,0 +1,2 @@
+FROM mysql:8.4
+COPY init/ /docker-entrypoint-initdb.d/

@@ -1,0 +1,2 @@
+FROM postgres:16
+COPY init/ /docker-entrypoint-initdb.d/

@@ -1,0 +1,2 @@
+FROM rabbitmq:3-management
+COPY init/ /docker-entrypoint-initdb.d/

@@ -1,0 +1,2 @@
+FROM redis:7
+COPY init/ /docker-entrypoint-initdb.d/
