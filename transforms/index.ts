@@ -8,7 +8,6 @@
  */
 import type { Transform } from '../src/types.js';
 import { mergeRun } from './merge-run.js';
-import { pinDigests } from './pin-digests.js';
 import { nonRoot } from './non-root.js';
 import { pinDigests } from './pin-digests.js';
 
