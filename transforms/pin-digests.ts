@@ -80,7 +80,8 @@ export interface PinState {
 interface Resolved { digest: string; kind: 'index' | 'manifest'; platform: string | null; fromLock: boolean }
 
 /** Resolves a reference through the lockfile (--offline) or the registry, recording it in the lockfile. */
-async function resolveRef(state: PinState, ref: ImageRef, platform: Platform | null): Promise<Resolved> {
+async function resolveRef(state: PinState, written: ImageRef, platform: Platform | null): Promise<Resolved> {
+  const ref: ImageRef = { ...written, tag: written.tag ?? 'latest' };
   const key = lockKey(canonical({ ...ref, digest: null }), platform ? formatPlatform(platform) : null);
   if (state.options.offline) {
     const e = state.lock?.get(key);
@@ -260,7 +261,7 @@ async function apply(doc: DocView, ctx: TransformContext<PinDigestsOptions>): Pr
     const { platform, note } = platformFor(s);
     const at = text.lastIndexOf('@');
     plans.push({
-      line, ref, label: label ?? text, platform, platformNote: note,
+      line, ref, label: (label ?? text).replace(/@sha256:[a-f0-9]{64}/, ''), platform, platformNote: note,
       insertAt: offset + text.length,
       digestRange: ref.digest !== null ? { start: offset + at + 1, end: offset + text.length } : null,
       arg,

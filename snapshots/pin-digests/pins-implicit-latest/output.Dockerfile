@@ -1,0 +1,2 @@
+FROM busybox:latest@sha256:967463a4444fd12d37ae215cf55be7260599552ee2706ef97afa8225283cda5d
+RUN echo hi

@@ -1,0 +1,5 @@
+FROM --platform=$BUILDPLATFORM node:20 AS build
+RUN npm ci
+
+FROM --platform=linux/amd64 debian:12
+COPY --from=build /app /app

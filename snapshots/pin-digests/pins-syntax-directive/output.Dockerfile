@@ -1,0 +1,3 @@
+# syntax=docker/dockerfile:1@sha256:8cbc857c5e7a6a97e89a0bd53f0538ef509d9722f92a5c1da3b9099f4bf077a6
+FROM debian:12@sha256:8b92c3d2d6e2d4e1543bec7979382a256e53849764f4270a94d1205fe6964058
+RUN echo hi

@@ -1,0 +1,15 @@
+ARG NODE_VERSION=20
+ARG V=12
+ARG NO_DEFAULT
+ARG REGISTRY=docker.io
+ARG USED_IN_STAGE=node:20
+FROM node:${NODE_VERSION}-alpine AS a
+FROM debian:${V} AS b
+FROM python:${V} AS c
+FROM ${NO_DEFAULT} AS d
+FROM ${REGISTRY}/library/node:20 AS e
+FROM ${USED_IN_STAGE} AS f
+ARG USED_IN_STAGE
+RUN echo "built from $USED_IN_STAGE"
+FROM $UNDECLARED
+COPY --from=${REGISTRY}/nginx:1.25 /a /b
