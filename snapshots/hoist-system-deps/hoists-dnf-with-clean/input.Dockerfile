@@ -1,0 +1,4 @@
+FROM fedora:40
+COPY app /opt/app
+EXPOSE 8080
+RUN dnf install -y python3 && dnf clean all

@@ -1,0 +1,4 @@
+from alpine:3.20
+workdir /app
+copy . .
+run apk add --no-cache curl

@@ -1,0 +1,5 @@
+# syntax=docker/dockerfile:1
+FROM debian:12
+WORKDIR /app
+COPY . .
+RUN --mount=type=bind,source=debs,target=debs dpkg -i debs/tool.deb

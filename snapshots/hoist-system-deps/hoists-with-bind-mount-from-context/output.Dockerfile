@@ -1,0 +1,6 @@
+# syntax=docker/dockerfile:1
+FROM debian:12
+RUN --mount=type=bind,source=vendor/tool.deb,target=/tmp/tool.deb \
+    apt-get install -y /tmp/tool.deb
+WORKDIR /app
+COPY . .

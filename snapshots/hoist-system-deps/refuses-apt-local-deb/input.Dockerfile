@@ -1,0 +1,4 @@
+FROM debian:12
+WORKDIR /app
+COPY . .
+RUN apt-get update && apt-get install -y ./vendor/tool.deb

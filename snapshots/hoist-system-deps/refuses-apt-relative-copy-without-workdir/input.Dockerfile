@@ -1,0 +1,3 @@
+FROM python:3.12
+COPY . .
+RUN apt-get update && apt-get install -y libpq5

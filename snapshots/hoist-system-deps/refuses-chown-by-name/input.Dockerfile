@@ -1,0 +1,3 @@
+FROM debian:12
+COPY --chown=www-data:www-data . /srv/www
+RUN apt-get update && apt-get install -y nginx

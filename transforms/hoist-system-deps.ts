@@ -1,0 +1,308 @@
+/**
+ * hoist-system-deps: moves a RUN that only installs system packages (apt-get/apt, apk, dnf, yum, microdnf,
+ * tdnf, zypper, dpkg, with their clean-up) up to just after its stage's FROM, so that a change to the
+ * sources no longer re-runs it. It stops, silently, below what the install runs under: another RUN (it
+ * never moves above one: the packages would then be there while that RUN runs), the stage's FROM, a
+ * SHELL or USER, an ARG/ENV whose variable the RUN expands (found through the shell parser) or that
+ * installers read from the environment (DEBIAN_FRONTEND, TZ, PATH, proxies, …), and a WORKDIR when the
+ * RUN uses relative paths. It skips only instructions that run nothing, and refuses (the RUN stays) when
+ * a skipped instruction could change what the install does or what it leaves behind:
+ * - a COPY/ADD whose destination holds a file the RUN reads (`apt-get install ./pkg.deb`, `-c conf`),
+ *   lies where installs write (/etc, /var, /usr except /usr/local and /usr/src, /lib*, /bin, /sbin,
+ *   /boot, /run) or where its clean-up removes (`rm -rf /tmp/*`), or cannot be known (a variable, a
+ *   relative path under the base image's working directory, a heredoc);
+ * - a COPY/ADD with `--chown` by name: the name is looked up in /etc/passwd, which an install can change;
+ * - a WORKDIR or VOLUME inside those system directories, or an instruction it does not know.
+ * A RUN qualifies only when every command in it is such a command (no `cd`, `echo > file`, `$(...)`,
+ * loops or functions), its shell is POSIX and it is neither exec form nor a heredoc. Several such RUNs
+ * keep their order; the comment lines directly above a RUN move with it.
+ *
+ * Before:  FROM debian:12              After:  FROM debian:12
+ *          WORKDIR /app                        # tools
+ *          COPY . .                            RUN apt-get update && apt-get install -y curl
+ *          # tools                             WORKDIR /app
+ *          RUN apt-get update && \             COPY . .
+ *              apt-get install -y curl
+ */
+import type { Instruction, Run } from 'dockerfile-ast';
+import { isExecForm, type DocView, type Stage } from '../src/document.js';
+import { insertAt, removeRange, type Edit } from '../src/edits.js';
+import { analyseSystemInstall, type SystemInstall } from '../src/hoist-system-deps.js';
+import { parseShell, runShellView } from '../src/shell.js';
+import { instructionStates, shellProblem, type InstructionState } from '../src/stages.js';
+import type { Outcome, Transform } from '../src/types.js';
+
+/** What a RUN that qualifies depends on, beyond its shell analysis. */
+interface Candidate {
+  ins: Run;
+  info: SystemInstall;
+  /** The RUN's flags mention a variable (`--mount=…,target=$X`). */
+  flagVars: boolean;
+  /** A mount target or read file is relative, so the working directory matters. */
+  relative: boolean;
+  /** Absolute targets of the RUN's mounts: files read under them come from the mount, not the image. */
+  mounts: string[];
+  state: InstructionState;
+}
+
+/** How an instruction between the target and the RUN relates to the RUN. */
+type Verdict = { kind: 'skip' } | { kind: 'stop' } | { kind: 'refuse'; reason: string };
+
+/** Instructions that run nothing and change nothing a RUN sees. */
+const METADATA = new Set(['LABEL', 'EXPOSE', 'STOPSIGNAL', 'HEALTHCHECK', 'CMD', 'ENTRYPOINT', 'ONBUILD', 'MAINTAINER']);
+
+export const hoistSystemDeps: Transform = {
+  id: 'hoist-system-deps',
+  summary: 'Move RUNs that only install system packages up to just after their stage\'s FROM',
+  safety: 'build-only',
+  defaults: {},
+  apply(doc) {
+    const outcomes: Outcome[] = [];
+    const states = instructionStates(doc);
+    for (const stage of doc.stages()) outcomes.push(...hoistInStage(doc, stage, states));
+    return outcomes;
+  },
+};
+
+function hoistInStage(doc: DocView, stage: Stage, states: Map<Instruction, InstructionState>): Outcome[] {
+  const outcomes: Outcome[] = [];
+  const list = stage.instructions;
+  /** Hoisted RUNs: the index of the instruction they land after (-1: the FROM). */
+  const landing = new Map<Instruction, number>();
+  for (let k = 0; k < list.length; k++) {
+    const cand = candidate(doc, list[k]!, states);
+    if (!cand) continue;
+    let limit = -1;
+    let skipped = 0;
+    let refusal: string | null = null;
+    /** Where a hoisted RUN above this one lands: this one may follow it there, never further. */
+    let bound = -1;
+    for (let i = k - 1; i >= 0; i--) {
+      if (i === bound) { limit = i; break; }
+      const ins = list[i]!;
+      if (ins.getKeyword() === 'RUN') {
+        const l = landing.get(ins);
+        if (l !== undefined) { bound = Math.max(bound, l); continue; }
+        limit = i;
+        break;
+      }
+      const v = verdict(doc, ins, cand, states.get(ins));
+      if (v.kind === 'stop') { limit = i; break; }
+      if (v.kind === 'refuse') { refusal = `not hoisted above the ${ins.getKeyword()} on line ${doc.lineOfNode(ins)}: ${v.reason}`; break; }
+      skipped++;
+    }
+    if (refusal) { outcomes.push({ kind: 'refuse', line: doc.lineOfNode(cand.ins), reason: refusal }); continue; }
+    if (skipped === 0) continue;
+    landing.set(cand.ins, limit);
+    const after = limit === -1 ? stage.from : list[limit]!;
+    outcomes.push(move(doc, cand, after, limit === -1 ? 'FROM' : after.getKeyword()));
+  }
+  return outcomes;
+}
+
+function candidate(doc: DocView, ins: Instruction, states: Map<Instruction, InstructionState>): Candidate | null {
+  if (ins.getKeyword() !== 'RUN') return null;
+  const run = ins as Run;
+  const state = states.get(ins);
+  if (!state || shellProblem(state)) return null;
+  if (isExecForm(run) || run.getHeredocs().length > 0) return null;
+  const view = runShellView(doc, run);
+  if (!view || view.text.trim() === '') return null;
+  const parsed = parseShell(view.text);
+  if ('error' in parsed) return null;
+  const info = analyseSystemInstall(parsed);
+  if (!info) return null;
+  let flagVars = false;
+  let relative = info.files.some((f) => !f.startsWith('/'));
+  const mounts: string[] = [];
+  for (const f of run.getFlags()) {
+    const text = doc.slice(f);
+    if (text.includes('$')) flagVars = true;
+    if (f.getName().toLowerCase() !== 'mount') continue;
+    for (const o of f.getOptions()) {
+      const name = o.getName().toLowerCase();
+      if (name !== 'target' && name !== 'dst' && name !== 'destination') continue;
+      const target = o.getValue() ?? '';
+      if (!target.startsWith('/')) relative = true;
+      // BuildKit resolves a relative mount target against the WORKDIR
+      const abs = resolvePath(target, state.workdir);
+      if (abs !== null) mounts.push(abs);
+    }
+  }
+  return { ins: run, info, flagVars, relative, mounts, state };
+}
+
+/** Names installers and their maintainer scripts read from the environment. */
+function envSensitive(name: string): boolean {
+  const n = name.toUpperCase();
+  if (['PATH', 'HOME', 'SHELL', 'USER', 'LOGNAME', 'TMPDIR', 'TMP', 'TEMP', 'TERM', 'TZ', 'LANG', 'LANGUAGE', 'SOURCE_DATE_EPOCH',
+    'GNUPGHOME', 'INITRD', 'RUNLEVEL', 'CONTAINER', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'CURL_CA_BUNDLE', 'REQUESTS_CA_BUNDLE'].includes(n)) return true;
+  if (n.endsWith('_PROXY') || n === 'PROXY') return true;
+  return ['LC_', 'LD_', 'DEBIAN_', 'DEBCONF_', 'DPKG_', 'DEB_', 'APT_', 'APK_', 'DNF_', 'YUM_', 'RPM_', 'ZYPP', 'PYTHON', 'PERL'].some((p) => n.startsWith(p));
+}
+
+function verdict(doc: DocView, ins: Instruction, cand: Candidate, st: InstructionState | undefined): Verdict {
+  const kw = ins.getKeyword();
+  switch (kw) {
+    case 'SHELL': case 'USER': return { kind: 'stop' };
+    case 'ARG': case 'ENV': {
+      if (cand.flagVars || cand.info.vars === 'all') return { kind: 'stop' };
+      const vars = cand.info.vars;
+      const props = (ins as unknown as { getProperties(): { getName(): string }[] }).getProperties();
+      return props.some((p) => vars.has(p.getName()) || envSensitive(p.getName())) ? { kind: 'stop' } : { kind: 'skip' };
+    }
+    case 'WORKDIR': {
+      if (cand.relative) return { kind: 'stop' };
+      const raw = ins.getArguments()[0]?.getValue() ?? '';
+      const dir = resolvePath(raw, st?.workdir ?? null);
+      if (dir === null) return { kind: 'refuse', reason: `its path ${raw} is not known here (a variable, or relative to the base image's working directory)` };
+      const sys = installArea(dir, cand.info);
+      return sys ? { kind: 'refuse', reason: `it creates ${dir}, ${sys}` } : { kind: 'skip' };
+    }
+    case 'VOLUME': {
+      for (const a of volumePaths(ins)) {
+        const p = resolvePath(a, st?.workdir ?? null);
+        const sys = p === null ? 'whose place is not known here' : installArea(p, cand.info);
+        if (sys) return { kind: 'refuse', reason: `it declares a volume at ${a}, ${sys} (changes under a volume can be discarded)` };
+      }
+      return { kind: 'skip' };
+    }
+    case 'COPY': case 'ADD': return copyVerdict(doc, ins, cand, st);
+    default:
+      return METADATA.has(kw) ? { kind: 'skip' } : { kind: 'refuse', reason: `${kw} is not an instruction this transform knows to be independent of the install` };
+  }
+}
+
+function copyVerdict(doc: DocView, ins: Instruction, cand: Candidate, st: InstructionState | undefined): Verdict {
+  const kw = ins.getKeyword();
+  if ((ins as unknown as { getHeredocs?(): unknown[] }).getHeredocs?.().length) {
+    return { kind: 'refuse', reason: `the ${kw} uses a heredoc, whose destination is not analysed` };
+  }
+  for (const f of (ins as unknown as { getFlags(): { getName(): string; getValue(): string | null }[] }).getFlags()) {
+    if (f.getName().toLowerCase() !== 'chown') continue;
+    const v = f.getValue() ?? '';
+    if (!/^\d+(:\d+)?$/.test(v)) {
+      return { kind: 'refuse', reason: `--chown=${v} looks the owner up in /etc/passwd and /etc/group, which installing packages can change (use numeric ids)` };
+    }
+  }
+  const dest = copyDestination(doc, ins);
+  if (dest === null) return { kind: 'refuse', reason: 'its destination could not be read' };
+  if (dest.includes('$')) return { kind: 'refuse', reason: `its destination ${dest} uses a variable, so where it writes is not known here` };
+  const at = resolvePath(dest, st?.workdir ?? null);
+  if (at === null) {
+    return { kind: 'refuse', reason: `it copies to the relative path ${dest} and the working directory comes from the base image (often /), so the files could land where the install reads or writes; set a WORKDIR above it` };
+  }
+  const sys = installArea(at, cand.info);
+  if (sys) return { kind: 'refuse', reason: `it writes to ${at}, ${sys}` };
+  const runDir = cand.state.workdir;
+  for (const f of cand.info.files) {
+    const p = resolvePath(f, runDir);
+    if (p !== null && cand.mounts.some((m) => p === m || p.startsWith(m + '/'))) continue;
+    if (p === null || overlaps(p, at)) return { kind: 'refuse', reason: `the RUN reads ${f}, which this ${kw} may provide` };
+  }
+  if (cand.info.dynamicOperands) {
+    return { kind: 'refuse', reason: `the RUN installs an operand with a variable, which could name a file this ${kw} provides` };
+  }
+  return { kind: 'skip' };
+}
+
+/** The destination argument of COPY/ADD (shell or JSON form), as written. */
+function copyDestination(doc: DocView, ins: Instruction): string | null {
+  const args = ins.getArguments();
+  const raw = args.length ? doc.text.slice(doc.offsetAt(args[0]!.getRange().start), doc.offsetAt(args[args.length - 1]!.getRange().end)) : '';
+  if (raw.trim().startsWith('[')) {
+    try {
+      const v: unknown = JSON.parse(raw);
+      if (Array.isArray(v) && v.length >= 2 && v.every((x) => typeof x === 'string')) return v[v.length - 1] as string;
+    } catch { /* not JSON: fall through to the shell form */ }
+  }
+  if (args.length < 2) return null;
+  return args[args.length - 1]!.getValue();
+}
+
+function volumePaths(ins: Instruction): string[] {
+  const raw = ins.getRawArgumentsContent() ?? '';
+  if (raw.trim().startsWith('[')) {
+    try {
+      const v: unknown = JSON.parse(raw);
+      if (Array.isArray(v)) return v.map(String);
+    } catch { /* shell form */ }
+  }
+  return ins.getArguments().map((a) => a.getValue());
+}
+
+/** An absolute, normalised path, or null when it depends on a working directory we do not know. */
+function resolvePath(p: string, workdir: string | null): string | null {
+  if (p.includes('$')) return null;
+  let abs: string;
+  if (p.startsWith('/')) abs = p;
+  else if (workdir !== null && !workdir.includes('$')) abs = `${workdir}/${p}`;
+  else return null;
+  const parts: string[] = [];
+  for (const seg of abs.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') parts.pop(); else parts.push(seg);
+  }
+  return '/' + parts.join('/');
+}
+
+/** One path is the other or inside it. */
+const overlaps = (a: string, b: string) => a === b || a.startsWith(b === '/' ? '/' : b + '/') || b.startsWith(a === '/' ? '/' : a + '/');
+
+/** Directories package managers write to; /usr/local and /usr/src are left to the image's own files. */
+const SYSTEM_DIRS = ['/etc', '/var', '/lib', '/lib32', '/lib64', '/libx32', '/bin', '/sbin', '/boot', '/run',
+  '/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib32', '/usr/lib64', '/usr/libx32', '/usr/libexec', '/usr/share', '/usr/include', '/usr/games'];
+
+/** Why a path written before the install collides with it: it lies where installs write, or where the clean-up removes. */
+function installArea(p: string, info: SystemInstall): string | null {
+  let sys: string | undefined = p === '/' || p === '/usr' ? p : SYSTEM_DIRS.find((d) => overlaps(p, d));
+  if (!sys && p.startsWith('/usr/') && !p.startsWith('/usr/local') && !p.startsWith('/usr/src')) sys = '/usr';
+  if (sys) return `inside ${sys}, where installing packages writes`;
+  const rm = info.removes.find((r) => overlaps(p, r));
+  return rm ? `which the RUN's clean-up removes (rm ${rm})` : null;
+}
+
+/** The rewrite: remove the RUN (with its comment lines) and insert the same text after `after`. */
+function move(doc: DocView, cand: Candidate, after: Instruction, afterKw: string): Outcome {
+  const run = cand.ins;
+  const firstLine = commentBlockStart(doc, run);
+  const blockStart = doc.lineStart(firstLine);
+  const span = doc.lineSpan(run);
+  let block = doc.text.slice(blockStart, span.end);
+  let removeStart = blockStart;
+  if (!block.endsWith('\n')) {
+    // the RUN is the last line and has no line break: take the break before it instead
+    block += doc.eol;
+    removeStart = doc.text.lastIndexOf('\n', blockStart - 1);
+    if (removeStart > 0 && doc.text[removeStart - 1] === '\r') removeStart--;
+  }
+  const at = doc.lineSpan(after).end;
+  const edits: Edit[] = [removeRange(removeStart, span.end), insertAt(at, block)];
+  const from = doc.lineOfNode(run);
+  return {
+    kind: 'rewrite',
+    line: from,
+    message: `moved the system package install (${cand.info.managers.join(', ')}) from line ${from} up to just after the ${afterKw} on line ${doc.lineOfNode(after)}`,
+    edits,
+  };
+}
+
+/** First line of the comment lines directly above the RUN (no blank line between), else the RUN's line. */
+function commentBlockStart(doc: DocView, run: Instruction): number {
+  const start = run.getRange().start.line;
+  const prevEnd = previousInstructionEnd(doc, run);
+  let l = start;
+  while (l - 1 > prevEnd && doc.lineText(l - 1).trimStart().startsWith('#')) l--;
+  return l;
+}
+
+function previousInstructionEnd(doc: DocView, run: Instruction): number {
+  let end = -1;
+  const start = run.getRange().start.line;
+  for (const ins of doc.instructions()) {
+    const r = ins.getRange();
+    if (r.start.line >= start) break;
+    end = r.end.line;
+  }
+  return end;
+}
