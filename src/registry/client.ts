@@ -398,5 +398,6 @@ function networkError(e: unknown, host: string, timeoutMs: number): RegistryErro
   if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code) || /ssl|tls|certificate/i.test(String((err?.cause as { message?: string })?.message ?? ''))) {
     return new RegistryError(`TLS error talking to ${host} (${code || 'handshake failed'})`, `if the registry speaks plain HTTP, name it with --insecure-registry ${host}`, 'tls');
   }
-  return new RegistryError(`cannot reach ${host}${code ? ` (${code})` : ''}`, undefined, 'network');
+  const detail = code || (err?.cause as { message?: string } | undefined)?.message || '';
+  return new RegistryError(`cannot reach ${host}${detail ? ` (${detail})` : ''}`, undefined, 'network');
 }
