@@ -377,10 +377,7 @@ async function readLimited(res: Response, max: number, name: string): Promise<Bu
 function redactUrl(url: string): string {
   try {
     const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    u.search = u.search ? '?…' : '';
-    return u.href;
+    return `${u.origin}${u.pathname}${u.search ? '?…' : ''}`;
   } catch {
     return '<url>';
   }

@@ -1,0 +1,175 @@
+/**
+ * pin-digests end to end through the CLI entry (src/cli.ts main, in process) against the real registry:
+ * batch dedup over 50 files, per-reference errors (exit 2, the rest still pinned), the lockfile,
+ * --offline with and without an entry, --update after the tag moved, flag validation, and --debug
+ * output that never shows a credential or a token.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../src/cli.js';
+import { runPipeline } from '../src/pipeline.js';
+import { pinDigests } from '../transforms/pin-digests.js';
+import { emptyDockerConfig, freePort, startProxy, startRegistry, type BuiltImage, type TestRegistry } from './helpers/registry.js';
+import { cleanup, tree } from './helpers/tmp.js';
+
+process.env.DOCKER_CONFIG = emptyDockerConfig();
+
+async function dockeropt(args: string[], cwd: string): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = '', stderr = '';
+  const status = await main(args, {
+    stdout: { write: (s: string) => { stdout += s; } },
+    stderr: { write: (s: string) => { stderr += s; } },
+    cwd, env: { NO_COLOR: '1' },
+  });
+  return { status, stdout, stderr };
+}
+
+const test = suite('pin-digests (CLI, real registry)');
+let reg: TestRegistry;
+let node: BuiltImage, debian: BuiltImage;
+test.before(async () => {
+  reg = await startRegistry();
+  [node, debian] = await reg.push([
+    { name: 'library/node', tag: '20', kind: 'oci-index' },
+    { name: 'library/debian', tag: '12', kind: 'docker-list' },
+  ]) as [BuiltImage, BuiltImage];
+});
+test.after(async () => { await reg?.stop(); });
+
+const map = () => ['--registry-map', `docker.io=${reg.host}`];
+
+test('50 files using one image: one HEAD per unique reference, every file pinned', async () => {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 50; i++) files[`svc${String(i).padStart(2, '0')}/Dockerfile`] = `FROM node:20 AS build\nFROM docker.io/library/debian:12\nCOPY --from=node:20 /a /b\n`;
+  const dir = tree(files);
+  const proxy = await startProxy(reg.host);
+  try {
+    const r = await dockeropt(['--only', 'pin-digests', '--write', '--jobs', '4', '--registry-map', `docker.io=${proxy.host}`, dir], dir);
+    assert.is(r.status, 0, r.stderr);
+    assert.equal(proxy.requests.map((q) => `${q.method} ${q.path}`).sort(), ['HEAD /v2/library/debian/manifests/12', 'HEAD /v2/library/node/manifests/20']);
+    for (const f of Object.keys(files)) {
+      assert.is(readFileSync(join(dir, f), 'utf8'), `FROM node:20@${node.digest} AS build\nFROM docker.io/library/debian:12@${debian.digest}\nCOPY --from=node:20@${node.digest} /a /b\n`);
+    }
+  } finally { await proxy.close(); cleanup(dir); }
+});
+
+test('a failed reference is an error on its line, left as is; the rest is pinned; exit 2', async () => {
+  const dir = tree({ Dockerfile: 'FROM nosuch/image:1 AS a\nFROM node:20\nCOPY --from=node:99 /a /b\n' });
+  try {
+    const r = await dockeropt(['--only', 'pin-digests', '--write', ...map(), dir], dir);
+    assert.is(r.status, 2);
+    assert.is(readFileSync(join(dir, 'Dockerfile'), 'utf8'), `FROM nosuch/image:1 AS a\nFROM node:20@${node.digest}\nCOPY --from=node:99 /a /b\n`);
+    assert.match(r.stderr, /Dockerfile:1: pin-digests: nosuch\/image:1 was not found on docker\.io \(via 127\.0\.0\.1:\d+\)/);
+    assert.match(r.stderr, /Dockerfile:3: pin-digests: node:99 was not found/);
+  } finally { cleanup(dir); }
+});
+
+test('the lockfile: written sorted under --write, unchanged on a re-run, then --offline pins from it', async () => {
+  const dir = tree({ 'a/Dockerfile': 'FROM node:20\n', 'b/Dockerfile': 'FROM debian:12\nFROM node:20\n' });
+  const lock = join(dir, 'dockeropt.lock');
+  try {
+    const dry = await dockeropt(['--only', 'pin-digests', '--lockfile', lock, ...map(), dir], dir);
+    assert.is(dry.status, 0, dry.stderr);
+    assert.not.ok(existsSync(lock), 'nothing is written without --write');
+    const r = await dockeropt(['--only', 'pin-digests', '--write', '--lockfile', lock, ...map(), dir], dir);
+    assert.is(r.status, 0, r.stderr);
+    const text = readFileSync(lock, 'utf8');
+    const v = JSON.parse(text) as { lockfileVersion: number; images: Record<string, { digest: string; mediaType: string; resolvedAt: string }> };
+    assert.is(v.lockfileVersion, 1);
+    assert.equal(Object.keys(v.images), ['docker.io/library/debian:12', 'docker.io/library/node:20']);
+    assert.is(v.images['docker.io/library/node:20']!.digest, node.digest);
+    assert.is(v.images['docker.io/library/debian:12']!.mediaType, 'application/vnd.docker.distribution.manifest.list.v2+json');
+    assert.ok(!Number.isNaN(Date.parse(v.images['docker.io/library/node:20']!.resolvedAt)));
+    // a re-run (files reverted) resolves the same digests: the lockfile stays byte-identical
+    writeFileSync(join(dir, 'a/Dockerfile'), 'FROM node:20\n');
+    await dockeropt(['--only', 'pin-digests', '--write', '--lockfile', lock, ...map(), dir], dir);
+    assert.is(readFileSync(lock, 'utf8'), text);
+
+    // offline: no registry at all (a closed port), only the lockfile
+    const closed = `docker.io=127.0.0.1:${await freePort()}`;
+    const off = tree({ Dockerfile: 'FROM node:20\nFROM debian:12\n' });
+    const ok = await dockeropt(['--only', 'pin-digests', '--write', '--offline', '--lockfile', lock, '--registry-map', closed, off], off);
+    assert.is(ok.status, 0, ok.stderr);
+    assert.is(readFileSync(join(off, 'Dockerfile'), 'utf8'), `FROM node:20@${node.digest}\nFROM debian:12@${debian.digest}\n`);
+    assert.ok(ok.stdout.includes('from the lockfile'), ok.stdout);
+    writeFileSync(join(off, 'Dockerfile'), 'FROM python:3.12\nFROM node:20\n');
+    const miss = await dockeropt(['--only', 'pin-digests', '--write', '--offline', '--lockfile', lock, '--registry-map', closed, off], off);
+    assert.is(miss.status, 2);
+    assert.ok(miss.stderr.includes(`Dockerfile:1: pin-digests: python:3.12 is not in ${lock} (--offline)`), miss.stderr);
+    assert.is(readFileSync(join(off, 'Dockerfile'), 'utf8'), `FROM python:3.12\nFROM node:20@${node.digest}\n`);
+    cleanup(off);
+  } finally { cleanup(dir); }
+});
+
+test('--update re-resolves a digest after the tag moved and shows the change in the diff', async () => {
+  const [v1] = await reg.push([{ name: 'library/moving', tag: '1', kind: 'oci-index' }]);
+  const dir = tree({ Dockerfile: 'FROM moving:1\n' });
+  try {
+    assert.is((await dockeropt(['--only', 'pin-digests', '--write', ...map(), dir], dir)).status, 0);
+    assert.is(readFileSync(join(dir, 'Dockerfile'), 'utf8'), `FROM moving:1@${v1!.digest}\n`);
+    const [v2] = await reg.push([{ name: 'library/moving', tag: '1', kind: 'oci-index', salt: 'v2' }]);
+    assert.is.not(v2!.digest, v1!.digest);
+    const without = await dockeropt(['--only', 'pin-digests', ...map(), dir], dir);
+    assert.not.ok(without.stdout.includes('+FROM'), 'a pinned reference is left alone without --update');
+    const r = await dockeropt(['--only', 'pin-digests', '--update', ...map(), dir], dir);
+    assert.is(r.status, 0, r.stderr);
+    assert.ok(r.stdout.includes(`-FROM moving:1@${v1!.digest}\n+FROM moving:1@${v2!.digest}\n`), r.stdout);
+    assert.ok(r.stdout.includes('the tag moved'), r.stdout);
+  } finally { cleanup(dir); }
+});
+
+test('bad flags are usage errors (exit 2)', async () => {
+  const dir = tree({ Dockerfile: 'FROM node:20\n' });
+  try {
+    for (const [args, why] of [[['--jobs', '0'], /--jobs must be/], [['--platform', 'arm64'], /--platform: invalid platform/], [['--registry-timeout', 'x'], /--registry-timeout must be/], [['--registry-map', 'nohost'], /--registry-map wants/]] as const) {
+      const r = await dockeropt(['--only', 'pin-digests', ...args, dir], dir);
+      assert.is(r.status, 2);
+      assert.match(r.stderr, why);
+    }
+  } finally { cleanup(dir); }
+});
+
+test('without a prepared state (library use) it still works', async () => {
+  const r = await runPipeline('FROM node:20\n', { transforms: [pinDigests], options: { 'pin-digests': { ...pinDigests.defaults, registryMap: { 'docker.io': reg.host } } } });
+  assert.is(r.text, `FROM node:20@${node.digest}\n`);
+});
+
+test.run();
+
+const secrets = suite('pin-digests --debug never shows credentials or tokens');
+secrets('token auth with credentials from config.json', async () => {
+  const treg = await startRegistry({ auth: 'token' });
+  const cfgDir = mkdtempSync(join(tmpdir(), 'dockeropt-cfg-'));
+  const old = process.env.DOCKER_CONFIG;
+  try {
+    const [app] = await treg.push([{ name: 'myorg/app', tag: '1.0', kind: 'oci' }]);
+    const b64 = Buffer.from(`${treg.user}:${treg.password}`).toString('base64');
+    writeFileSync(join(cfgDir, 'config.json'), JSON.stringify({ auths: { [treg.host]: { auth: b64 } } }));
+    process.env.DOCKER_CONFIG = cfgDir;
+    const dir = tree({ Dockerfile: `FROM ${treg.host}/myorg/app:1.0\nFROM ${treg.host}/myorg/app:404\n` });
+    // the request log goes to the process's stderr: capture it
+    let logged = '';
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => { logged += String(chunk); return true; }) as typeof process.stderr.write;
+    let r;
+    try {
+      r = await dockeropt(['--only', 'pin-digests', '--debug', dir], dir);
+    } finally { process.stderr.write = write; }
+    r.stderr += logged;
+    assert.is(r.status, 2);
+    assert.ok(r.stdout.includes(`+FROM ${treg.host}/myorg/app:1.0@${app!.digest}`), r.stdout);
+    assert.match(r.stderr, /pin-digests: GET http:\/\/127\.0\.0\.1:\d+\/token\?… -> 200/);
+    assert.match(r.stderr, /pin-digests: HEAD http:\/\/127\.0\.0\.1:\d+\/v2\/myorg\/app\/manifests\/1\.0 -> 200/);
+    const all = r.stdout + r.stderr;
+    for (const s of [treg.password, b64, ...treg.token!.issued]) assert.not.ok(all.includes(s), 'a secret was printed');
+    assert.ok(treg.token!.issued.length > 0);
+    cleanup(dir);
+  } finally {
+    process.env.DOCKER_CONFIG = old;
+    await treg.stop();
+  }
+});
+secrets.run();
