@@ -9,10 +9,11 @@
 import type { Transform } from '../src/types.js';
 import { hoistSystemDeps } from './hoist-system-deps.js';
 import { mergeRun } from './merge-run.js';
+import { runnerStage } from './runner-stage.js';
 import { nonRoot } from './non-root.js';
 import { pinDigests } from './pin-digests.js';
 
-export const transforms: readonly Transform<any>[] = [hoistSystemDeps, mergeRun, nonRoot, pinDigests];
+export const transforms: readonly Transform<any>[] = [hoistSystemDeps, mergeRun, runnerStage, nonRoot, pinDigests];
 
 export function transformById(id: string): Transform<any> | undefined {
   return transforms.find((t) => t.id === id);

@@ -1,0 +1,4 @@
+FROM node:20
+COPY . .
+RUN npm ci
+CMD ["node", "server.js"]

@@ -1,0 +1,10 @@
+from node:20-bookworm as build
+workdir /app
+copy package.json yarn.lock ./
+run yarn install --frozen-lockfile
+copy . .
+
+from node:20-bookworm-slim
+workdir /app
+copy --from=build /app /app
+cmd ["node", "index.js"]
