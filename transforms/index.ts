@@ -12,8 +12,10 @@ import { mergeRun } from './merge-run.js';
 import { runnerStage } from './runner-stage.js';
 import { nonRoot } from './non-root.js';
 import { pinDigests } from './pin-digests.js';
+import { splitCopy } from './split-copy.js';
+import { cacheMounts } from './cache-mounts.js';
 
-export const transforms: readonly Transform<any>[] = [hoistSystemDeps, mergeRun, runnerStage, nonRoot, pinDigests];
+export const transforms: readonly Transform<any>[] = [hoistSystemDeps, mergeRun, splitCopy, cacheMounts, runnerStage, nonRoot, pinDigests];
 
 export function transformById(id: string): Transform<any> | undefined {
   return transforms.find((t) => t.id === id);
