@@ -650,6 +650,7 @@ const javaRecipe: Recipe = (doc, f, runner) => {
   const outputDirs: string[] = [];
   const produced: { path: string; line: number; evidence: string }[] = [];
   let buildLine = 0;
+  let buildEvidence = '';
   for (const c of f.cmds) {
     const name = base(c.words[0] ?? '');
     const pk = packageProblem(c);
@@ -672,6 +673,7 @@ const javaRecipe: Recipe = (doc, f, runner) => {
     if (packs) {
       outputDirs.push(resolve(c.cwd, tool === 'maven' ? 'target' : 'build/libs'));
       buildLine = c.line;
+      buildEvidence = goals.find((g) => ['package', 'install', 'verify', 'deploy', 'build', 'assemble', 'bootJar', 'jar', 'shadowJar'].includes(g))!;
     }
   }
   if (outputDirs.length === 0) return { line: doc.lineOfNode(f.stage.from), refuse: 'no maven package / gradle build found, so the jar to copy cannot be told' };
@@ -682,7 +684,7 @@ const javaRecipe: Recipe = (doc, f, runner) => {
   const jar = j === -1 ? null : argv[j + 1] ?? null;
   if (jar === null || /[*?[]/.test(jar)) return { line: doc.lineOfNode(f.start.ins), refuse: 'the start command has no literal `-jar FILE`, so the jar to copy cannot be told' };
   const jarPath = resolve(f.runtimeWorkdir ?? '/', jar);
-  const hit = produced.find((p) => p.path === jarPath) ?? (outputDirs.includes(dirOf(jarPath)) ? { path: jarPath, line: buildLine, evidence: base(dirOf(jarPath)) } : null);
+  const hit = produced.find((p) => p.path === jarPath) ?? (outputDirs.includes(dirOf(jarPath)) ? { path: jarPath, line: buildLine, evidence: buildEvidence } : null);
   if (!hit) return { line: doc.lineOfNode(f.start.ins), refuse: `the jar ${jarPath} is not in the build output (${outputDirs.join(', ')})` };
   if (runner.distroless && !f.start.hasEntrypoint) return { line: doc.lineOfNode(f.start.ins), refuse: 'the distroless java runner has ENTRYPOINT ["java", "-jar"], which a CMD-only start command would be appended to; use an ENTRYPOINT or --runner slim' };
   return { copies: [{ src: jarPath, dest: jarPath, line: hit.line, evidence: hit.evidence }], edits: [], notes: [], what: `Java: the jar ${jarPath}` };
@@ -692,6 +694,7 @@ const rustRecipe: Recipe = (doc, f) => {
   const outputDirs: string[] = [];
   const produced: { path: string; line: number; evidence: string }[] = [];
   let buildLine = 0;
+  let buildEvidence = '';
   for (const c of f.cmds) {
     const name = base(c.words[0] ?? '');
     const pk = packageProblem(c);
@@ -718,6 +721,7 @@ const rustRecipe: Recipe = (doc, f) => {
       const home = c.env.get('CARGO_HOME') ?? '/usr/local/cargo';
       outputDirs.push(norm(`${home}/bin`));
       buildLine = c.line;
+      buildEvidence = 'install';
       continue;
     }
     if (!args.includes('--release') && !args.includes('-r')) continue; // a debug build: not what ships
@@ -725,6 +729,7 @@ const rustRecipe: Recipe = (doc, f) => {
     const triple = t !== -1 ? args[t + 1] : args.find((a) => a!.startsWith('--target='))?.slice('--target='.length);
     outputDirs.push(resolve(c.cwd, triple ? `target/${triple}/release` : 'target/release'));
     buildLine = c.line;
+    buildEvidence = args.includes('--release') ? '--release' : '-r';
   }
   if (outputDirs.length === 0) return { line: doc.lineOfNode(f.stage.from), refuse: 'no `cargo build --release` found, so the binary to copy cannot be told' };
   const prog = f.start.argv[0]!;
@@ -732,7 +737,7 @@ const rustRecipe: Recipe = (doc, f) => {
   const cands = prog.includes('/') ? programCandidates(prog, f.runtimeWorkdir) : [...PATH_DIRS, '/usr/local/cargo/bin'].map((d) => `${d}/${prog}`);
   const hit = produced.find((p) => cands.includes(p.path)) ?? (() => {
     const p = cands.find((x) => outputDirs.includes(dirOf(x)));
-    return p ? { path: p, line: buildLine, evidence: prog.includes('/') ? prog : 'release' } : null;
+    return p ? { path: p, line: buildLine, evidence: buildEvidence } : null;
   })();
   if (!hit) return { line: doc.lineOfNode(f.start.ins), refuse: `the start command runs ${prog}, which is not a binary the cargo build writes (${outputDirs.join(', ')})` };
   // a bare name found through the rust image's PATH entry /usr/local/cargo/bin goes where the runner's PATH finds it
