@@ -162,14 +162,15 @@ function ecoOfTool(name: string, words: string[]): Eco | null {
   return null;
 }
 
-function subIndex(words: string[], from = 1): number {
+/** Index of the first word after `from` that is not a flag or a value of one of `valueFlags`. */
+function subIndex(words: string[], from = 1, valueFlags: readonly string[] = []): number {
   let i = from;
-  while (i < words.length && isFlag(words[i]!)) i++;
+  while (i < words.length && isFlag(words[i]!)) i += !words[i]!.includes('=') && valueFlags.includes(words[i]!) ? 2 : 1;
   return i;
 }
 
 function npmLike(eco: 'npm' | 'pnpm' | 'bun', words: string[]): CommandClass {
-  const s = subIndex(words);
+  const s = subIndex(words, 1, eco === 'npm' ? NPM_VALUE : eco === 'pnpm' ? PNPM_VALUE : []);
   const sub = words[s];
   const args = words.slice(s + 1);
   const global = hasFlag(words, ['-g', '--global']);
@@ -188,7 +189,7 @@ function npmLike(eco: 'npm' | 'pnpm' | 'bun', words: string[]): CommandClass {
 }
 
 function yarnClass(words: string[]): CommandClass {
-  const s = subIndex(words);
+  const s = subIndex(words, 1, YARN_VALUE);
   const sub = words[s];
   if (sub === 'global' || sub === 'cache' || (sub === 'config' && words[s + 1] !== undefined) || sub === '--version') return { kind: 'neutral' };
   if (sub !== undefined && sub !== 'install') {

@@ -1,0 +1,4 @@
+from python:3.12
+workdir /app
+add . .
+run pip install -r requirements.txt

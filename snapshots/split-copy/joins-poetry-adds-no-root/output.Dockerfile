@@ -1,0 +1,8 @@
+FROM python:3.12
+ENV POETRY_VIRTUALENVS_CREATE=false
+WORKDIR /app
+COPY pyproject.toml poetry.lock ./
+RUN pip install poetry==1.8.3 && poetry install --no-root --only main --no-interaction
+COPY . .
+RUN poetry install --only main --no-interaction
+CMD ["python", "-m", "app.main"]

@@ -1,0 +1,6 @@
+FROM python:3.12
+WORKDIR /app
+COPY pyproject.toml poetry.lock ./
+RUN poetry install --no-root --no-interaction
+COPY . .
+RUN poetry install --no-interaction && poetry run python -m app.collect

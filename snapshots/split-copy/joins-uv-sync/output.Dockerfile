@@ -1,0 +1,9 @@
+FROM ghcr.io/astral-sh/uv:python3.12-bookworm-slim
+WORKDIR /app
+ENV UV_COMPILE_BYTECODE=1
+COPY pyproject.toml uv.lock .python-version /app/
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --no-install-project --locked --no-dev
+COPY . /app
+RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked --no-dev
+CMD ["uv", "run", "app"]

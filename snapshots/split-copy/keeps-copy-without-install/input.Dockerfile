@@ -1,0 +1,2 @@
+FROM nginx:alpine
+COPY . /usr/share/nginx/html

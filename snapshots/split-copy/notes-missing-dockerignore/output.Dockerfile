@@ -1,0 +1,5 @@
+FROM python:3.12
+WORKDIR /app
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+COPY . .

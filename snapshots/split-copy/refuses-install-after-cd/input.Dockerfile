@@ -1,0 +1,3 @@
+FROM node:20
+COPY . /app
+RUN cd /app && npm ci

@@ -1,0 +1,5 @@
+FROM node:20
+WORKDIR /app
+COPY . ./web
+WORKDIR /app/web
+RUN npm ci
