@@ -29,6 +29,36 @@ export interface RunOptions {
   ignore?: readonly string[];
   /** Files processed at once (their async work, e.g. registry lookups, overlaps); output order stays sorted. */
   concurrency?: number;
+  /**
+   * Per-file settings (from config files, see src/config.ts): which transforms run with which options.
+   * Return null to leave the file out, undefined for the run's own. Called for every file before the
+   * first one runs, so a bad config stops the run before anything is written.
+   */
+  settingsFor?: (path: string) => FileSettings | null | undefined;
+}
+
+/** What runs on one file. Return the same object for files that share it: `prepare` runs once per object. */
+export interface FileSettings {
+  transforms: readonly Transform<any>[];
+  /** Raw options by transform id (defaults and parseOptions are applied here). */
+  options: Readonly<Record<string, Record<string, unknown>>>;
+  safeOnly?: boolean;
+}
+
+/** Resolved settings with their per-run `prepare` state. */
+export interface Profile {
+  transforms: readonly Transform<any>[];
+  options: Record<string, Record<string, unknown>>;
+  safeOnly: boolean;
+  state: ReadonlyMap<string, unknown>;
+}
+
+/** The files of a run, each with its profile; discovery problems as failed results. */
+export interface Plan {
+  files: { path: string; display: string; profile: Profile }[];
+  problems: FileResult[];
+  /** Runs every used profile's `finish` hooks (after the last file). */
+  finish(write: boolean): Promise<void>;
 }
 
 export interface TransformCounts { applied: number; refused: number }
@@ -83,30 +113,58 @@ export async function readDockerfile(path: string, display: string): Promise<{ b
 
 /** Runs the pipeline over every Dockerfile the paths name; one failing file never stops the batch. */
 export async function run(opts: RunOptions): Promise<RunResult> {
-  const { files, problems } = await discover(opts.paths, opts.cwd, opts.ignore ?? []);
-  const results: FileResult[] = problems.map((p) => ({
-    file: p.display, status: 'error' as const, before: '', after: '', outcomes: [],
-    error: { message: p.message, ...(p.hint ? { hint: p.hint } : {}) },
-  }));
+  const plan = await planRun(opts);
+  const results: FileResult[] = [...plan.problems];
+  const files = plan.files;
   const total = files.length;
-  const options = resolveOptions(opts.transforms, opts.options);
-  const state = await prepareTransforms(opts.transforms, options);
-  const fileOpts = { ...opts, options, state };
   opts.onStart?.(total);
   let done = 0;
   let next = 0;
   const worker = async () => {
     while (next < files.length) {
       const f = files[next++]!;
-      const r = await processFile(f.path, f.display, fileOpts);
+      const p = f.profile;
+      const r = await processFile(f.path, f.display, { ...opts, transforms: p.transforms, options: p.options, safeOnly: p.safeOnly, state: p.state });
       results.push(r);
       opts.onFile?.(++done, total, r);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 8, files.length)) }, worker));
-  for (const t of opts.transforms) if (t.finish) await t.finish(state.get(t.id), { write: Boolean(opts.write), cwd: opts.cwd });
+  await plan.finish(Boolean(opts.write));
   results.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { files: results, summary: summarize(results) };
+}
+
+/** Discovers the files, applies `settingsFor`, resolves options and runs `prepare` once per profile. */
+export async function planRun(opts: RunOptions): Promise<Plan> {
+  const { files, problems } = await discover(opts.paths, opts.cwd, opts.ignore ?? []);
+  const failed: FileResult[] = problems.map((p) => ({
+    file: p.display, status: 'error' as const, before: '', after: '', outcomes: [],
+    error: { message: p.message, ...(p.hint ? { hint: p.hint } : {}) },
+  }));
+  const profiles = new Map<FileSettings | undefined, Omit<Profile, 'state'> & { state?: Map<string, unknown> }>();
+  const planned: { path: string; display: string; settings: FileSettings | undefined }[] = [];
+  const own: FileSettings = { transforms: opts.transforms, options: opts.options ?? {}, safeOnly: Boolean(opts.safeOnly) };
+  if (!opts.settingsFor) profiles.set(undefined, { transforms: own.transforms, options: resolveOptions(own.transforms, own.options), safeOnly: Boolean(own.safeOnly) });
+  for (const f of files) {
+    const s = opts.settingsFor ? opts.settingsFor(f.path) : undefined;
+    if (s === null) continue;
+    if (!profiles.has(s)) {
+      const use = s ?? own;
+      profiles.set(s, { transforms: use.transforms, options: resolveOptions(use.transforms, use.options), safeOnly: use.safeOnly ?? Boolean(opts.safeOnly) });
+    }
+    planned.push({ path: f.path, display: f.display, settings: s });
+  }
+  for (const p of profiles.values()) p.state = await prepareTransforms(p.transforms, p.options);
+  return {
+    files: planned.map((f) => ({ path: f.path, display: f.display, profile: profiles.get(f.settings) as Profile })),
+    problems: failed,
+    async finish(write) {
+      for (const p of profiles.values()) {
+        for (const t of p.transforms) if (t.finish) await t.finish(p.state!.get(t.id), { write, cwd: opts.cwd });
+      }
+    },
+  };
 }
 
 export async function processFile(path: string, display: string, opts: RunOptions & { state?: ReadonlyMap<string, unknown> }): Promise<FileResult> {

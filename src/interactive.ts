@@ -1,0 +1,206 @@
+/**
+ * `--interactive`: review the changes before anything is written. For each changed file (or, with
+ * `--per-change`, each logical change) the diff is shown with the transform id, its label and message,
+ * and the answer decides: [y]es, [n]o, [a]ll of this transform (this and every later change of the
+ * transforms shown), [q]uit (stop asking; what was accepted so far is still written). Only accepted
+ * changes are written, atomically. Answers are read line by line, so a pipe works as well as a terminal;
+ * the end of the input counts as quit.
+ *
+ * Per change, the transforms are decided one at a time in pipeline order: transform N runs on the text
+ * that results from the changes accepted from transforms 1..N-1, exactly as the pipeline would run it,
+ * so a rejected change never leaves a later transform's edits pointing at text that is not there.
+ */
+import { createInterface } from 'node:readline';
+import { dirname } from 'node:path';
+import { contextFs } from './context-fs.js';
+import { BOM } from './document.js';
+import { applyEdits, sortEdits, type Edit } from './edits.js';
+import { runPipeline } from './pipeline.js';
+import { describeError, processFile, readDockerfile, summarize, type Plan, type RunOptions, type RunResult } from './run.js';
+import { writeAtomic } from './write.js';
+import { colorDiff, outcomeLines, plain, unifiedDiff, type Colors } from './report/human.js';
+import type { FileResult, ReportedOutcome } from './types.js';
+
+export type Answer = 'yes' | 'no' | 'all' | 'quit';
+
+/** Asks one question; resolves to the answer line, or null at the end of the input. */
+export interface Prompter {
+  ask(question: string): Promise<string | null>;
+  close(): void;
+}
+
+/** Reads answers line by line from a stream (a terminal or a pipe). */
+export function linePrompter(input: NodeJS.ReadableStream, output: { write(s: string): unknown }, echo: boolean): Prompter {
+  const rl = createInterface({ input, terminal: false });
+  const lines = rl[Symbol.asyncIterator]();
+  return {
+    async ask(question) {
+      output.write(question);
+      const next = await lines.next();
+      if (next.done) { output.write('\n'); return null; }
+      if (echo) output.write(`${next.value}\n`);
+      return next.value as string;
+    },
+    close: () => rl.close(),
+  };
+}
+
+const QUESTION = '[y]es / [n]o / [a]ll of this transform / [q]uit? ';
+
+/** Parses an answer: y/yes, n/no, a/all, q/quit (any case); anything else is asked again. */
+export function parseAnswer(s: string): Answer | null {
+  const a = s.trim().toLowerCase();
+  if (a === 'y' || a === 'yes') return 'yes';
+  if (a === 'n' || a === 'no') return 'no';
+  if (a === 'a' || a === 'all') return 'all';
+  if (a === 'q' || a === 'quit') return 'quit';
+  return null;
+}
+
+export interface ReviewOptions {
+  perChange: boolean;
+  prompter: Prompter;
+  /** Where the diffs and questions go. */
+  out: { write(s: string): unknown };
+  colors?: Colors;
+  /** Progress/decision notes per file (e.g. for --debug); optional. */
+  onFile?: (result: FileResult) => void;
+}
+
+/**
+ * Reviews every planned file in order and writes what was accepted. Returns the run result: `written`
+ * marks the files written; declined changes are still listed as `changed` with their outcomes.
+ */
+export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Promise<RunResult> {
+  const c = o.colors ?? plain;
+  const results: FileResult[] = [...plan.problems];
+  const acceptAll = new Set<string>();
+  let quit = false;
+  const ask = async (): Promise<Answer> => {
+    for (;;) {
+      const line = await o.prompter.ask(QUESTION);
+      if (line === null) return 'quit';
+      const a = parseAnswer(line);
+      if (a) return a;
+      o.out.write('Please answer y, n, a or q.\n');
+    }
+  };
+
+  const changed = plan.files.length;
+  let index = 0;
+  let anyWritten = false;
+  for (const f of plan.files) {
+    index++;
+    const p = f.profile;
+    const fileOpts = { ...run, write: false, transforms: p.transforms, options: p.options, safeOnly: p.safeOnly, state: p.state };
+    if (quit) {
+      // not reviewed: reported as it stands, never written
+      results.push(await processFile(f.path, f.display, fileOpts));
+      continue;
+    }
+    if (!o.perChange) {
+      const r = await processFile(f.path, f.display, fileOpts);
+      results.push(r);
+      if (r.status !== 'changed') continue;
+      const ids = [...new Set(r.outcomes.filter((x) => x.kind === 'rewrite').map((x) => x.transform))];
+      let answer: Answer;
+      if (ids.every((idn) => acceptAll.has(idn))) {
+        answer = 'yes';
+        o.out.write(`${f.display}: accepted (all of ${ids.join(', ')})\n`);
+      } else {
+        o.out.write(`\n${c.bold(`${f.display}`)} (${index}/${changed})\n`);
+        o.out.write(outcomeLines(r, c, false).join('\n') + '\n');
+        o.out.write(colorDiff(unifiedDiff(r.file, r.before, r.after), c));
+        answer = await ask();
+      }
+      if (answer === 'quit') { quit = true; continue; }
+      if (answer === 'all') for (const idn of ids) acceptAll.add(idn);
+      if (answer === 'no') { r.outcomes = r.outcomes.map((x) => (x.kind === 'rewrite' ? declined(x) : x)); continue; }
+      await writeResult(r, f.path, r.after, run);
+      anyWritten ||= Boolean(r.written);
+      o.onFile?.(r);
+      continue;
+    }
+
+    // per change: one transform at a time, in pipeline order
+    let before: string;
+    try {
+      before = (await readDockerfile(f.path, f.display)).text;
+    } catch (e) {
+      results.push({ file: f.display, status: 'error', before: '', after: '', outcomes: [], error: describeError(e) });
+      continue;
+    }
+    const hasBom = before.startsWith(BOM);
+    let text = hasBom ? before.slice(1) : before;
+    const outcomes: ReportedOutcome[] = [];
+    const buildContext = run.contextFor ? run.contextFor(f.path) : contextFs(dirname(f.path));
+    let ignored = false;
+    let failed: FileResult | null = null;
+    let shownHeader = false;
+    for (const t of p.transforms) {
+      if (quit) break;
+      let res;
+      try {
+        res = await runPipeline(text, {
+          transforms: [t], options: p.options, file: f.display, buildContext, state: p.state,
+          ...(run.services ? { services: run.services } : {}), ...(p.safeOnly ? { safeOnly: true } : {}),
+        });
+      } catch (e) {
+        failed = { file: f.display, status: 'error', before, after: before, outcomes: [], error: describeError(e) };
+        break;
+      }
+      if (res.ignored) { ignored = true; break; }
+      const accepted: Edit[] = [];
+      for (const out of res.outcomes) {
+        if (out.kind !== 'rewrite') { outcomes.push(out); continue; }
+        if (quit) { outcomes.push(declined(out)); continue; }
+        let answer: Answer;
+        if (acceptAll.has(t.id)) {
+          answer = 'yes';
+          o.out.write(`${f.display}:${out.line}: accepted (all of ${t.id}) ${out.message}\n`);
+        } else {
+          if (!shownHeader) { o.out.write(`\n${c.bold(f.display)} (${index}/${changed})\n`); shownHeader = true; }
+          o.out.write(outcomeLines({ file: f.display, status: 'changed', before: '', after: '', outcomes: [out] }, c, false).join('\n') + '\n');
+          const proposed = applyEdits(text, out.edits ?? []);
+          o.out.write(colorDiff(unifiedDiff(f.display, text, proposed), c));
+          answer = await ask();
+        }
+        if (answer === 'quit') { quit = true; outcomes.push(declined(out)); continue; }
+        if (answer === 'no') { outcomes.push(declined(out)); continue; }
+        if (answer === 'all') acceptAll.add(t.id);
+        accepted.push(...(out.edits ?? []));
+        outcomes.push(out);
+      }
+      if (accepted.length) text = applyEdits(text, sortEdits(accepted));
+    }
+    if (failed) { results.push(failed); continue; }
+    const after = (hasBom ? BOM : '') + text;
+    const r: FileResult = { file: f.display, status: ignored ? 'ignored' : after !== before ? 'changed' : 'unchanged', before, after, outcomes };
+    if (r.status === 'unchanged' && outcomes.some((x) => x.kind === 'note' && x.message.startsWith('declined'))) r.status = 'changed';
+    if (after !== before) {
+      await writeResult(r, f.path, after, run);
+      anyWritten ||= Boolean(r.written);
+    }
+    results.push(r);
+    o.onFile?.(r);
+  }
+  o.prompter.close();
+  await plan.finish(anyWritten);
+  results.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return { files: results, summary: summarize(results) };
+}
+
+/** A rewrite the reviewer said no to: kept in the report as a note, never applied. */
+function declined(o: ReportedOutcome): ReportedOutcome {
+  return { transform: o.transform, kind: 'note', line: o.line, message: `declined in review: ${o.message}`, ...(o.safety ? { safety: o.safety } : {}) };
+}
+
+async function writeResult(r: FileResult, path: string, after: string, run: RunOptions): Promise<void> {
+  try {
+    await writeAtomic(path, r.file, Buffer.from(r.before, 'utf8'), after, run.writeFs);
+    r.written = true;
+  } catch (e) {
+    r.status = 'error';
+    r.error = describeError(e);
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * `--diff-out FILE`: one unified patch for every changed file, with `a/` `b/` paths relative to the
+ * repository root, so `git apply` (run at the root) takes it. Unlike the on-screen diff, the patch keeps
+ * a BOM (git compares bytes, so line 1's context must carry it); CRLF lines keep their `\r`.
+ */
+import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
+import type { FileResult } from './types.js';
+import { rootRelative } from './report/sarif.js';
+
+/** The patch for one file (empty when unchanged); `path` is root-relative with `/`. */
+export function filePatch(path: string, before: string, after: string): string {
+  if (before === after) return '';
+  const p = createTwoFilesPatch(`a/${path}`, `b/${path}`, before, after, undefined, undefined, { context: 3, headerOptions: FILE_HEADERS_ONLY });
+  // git wants `diff --git` headers only for renames/modes; plain ---/+++ patches apply as they are
+  return p;
+}
+
+/** All changed files' patches, in the (sorted) order of the results. */
+export function unifiedPatch(files: readonly FileResult[], o: { cwd: string; root: string }): string {
+  let out = '';
+  for (const f of files) {
+    if (f.status !== 'changed') continue;
+    out += filePatch(rootRelative(f.file, o.cwd, o.root), f.before, f.after);
+  }
+  return out;
+}

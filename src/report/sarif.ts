@@ -1,0 +1,100 @@
+/**
+ * `--format sarif`: SARIF 2.1.0 (https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html) for
+ * GitHub code scanning and other viewers. One rule per transform; one result per outcome: pending
+ * rewrites are `warning`s carrying the change as a `fix`, refusals and notes are `note`s, transform
+ * errors are `error`s; files that failed become tool execution notifications. Paths are relative to the
+ * repository root (`%SRCROOT%`), positions are in the file as it is on disk.
+ */
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import type { RunResult } from '../run.js';
+import type { Transform } from '../types.js';
+import { locate, type Pos } from './locate.js';
+
+export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+export const INFORMATION_URI = 'https://github.com/dockeropt/dockeropt';
+
+export interface SarifOptions {
+  version: string;
+  /** The transforms that ran (one rule each), in pipeline order. */
+  transforms: readonly Pick<Transform<any>, 'id' | 'summary' | 'safety'>[];
+  /** Directory the file names in the result are relative to. */
+  cwd: string;
+  /** Repository root the URIs are relative to. */
+  root: string;
+}
+
+/** A path for SARIF/patches: relative to the root with `/`, or absolute when outside it. */
+export function rootRelative(file: string, cwd: string, root: string): string {
+  const abs = resolve(cwd, file);
+  const r = relative(root, abs);
+  if (r === '' || r.startsWith('..') || isAbsolute(r)) return abs.split(sep).join('/');
+  return r.split(sep).join('/');
+}
+
+const uriOf = (path: string) => path.split('/').map(encodeURIComponent).join('/');
+
+const region = (s: Pos, e: Pos) => ({ startLine: s.line, startColumn: s.column, endLine: e.line, endColumn: e.column });
+
+/** The SARIF log as a JSON string (stable: sorted files, no timestamps). */
+export function sarifReport(r: RunResult, o: SarifOptions): string {
+  const ruleIndex = new Map<string, number>();
+  const rules = o.transforms.map((t, i) => {
+    ruleIndex.set(t.id, i);
+    return {
+      id: t.id,
+      name: t.id.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase()),
+      shortDescription: { text: t.summary },
+      helpUri: `${INFORMATION_URI}#${t.id}`,
+      defaultConfiguration: { level: 'warning' },
+      properties: { tags: [t.safety], safety: t.safety },
+    };
+  });
+  const results: unknown[] = [];
+  const notifications: unknown[] = [];
+  for (const f of r.files) {
+    const path = rootRelative(f.file, o.cwd, o.root);
+    const artifactLocation = isAbsolute(path) || /^[a-zA-Z]:\//.test(path) ? { uri: `file://${uriOf(path)}` } : { uri: uriOf(path), uriBaseId: '%SRCROOT%' };
+    if (f.status === 'error') {
+      notifications.push({
+        level: 'error',
+        message: { text: `${f.error?.message ?? 'failed'}${f.error?.hint ? ` (${f.error.hint})` : ''}` },
+        locations: [{ physicalLocation: { artifactLocation, ...(f.error?.line ? { region: { startLine: f.error.line } } : {}) } }],
+      });
+      continue;
+    }
+    for (const l of locate(f)) {
+      const out = l.outcome;
+      if (!ruleIndex.has(out.transform)) continue;
+      const level = out.kind === 'rewrite' ? 'warning' : out.kind === 'error' ? 'error' : 'note';
+      const label = out.kind === 'rewrite' ? `[${out.safety ?? 'build-only'}] ` : out.kind === 'refuse' ? 'not changed: ' : '';
+      results.push({
+        ruleId: out.transform,
+        ruleIndex: ruleIndex.get(out.transform),
+        level,
+        message: { text: `${label}${out.message}` },
+        locations: [{ physicalLocation: { artifactLocation, region: region(l.start, l.end) } }],
+        ...(l.fix ? {
+          fixes: [{
+            description: { text: out.message },
+            artifactChanges: [{
+              artifactLocation,
+              replacements: l.fix.map((x) => ({ deletedRegion: region(x.start, x.end), insertedContent: { text: x.text } })),
+            }],
+          }],
+        } : {}),
+        properties: { kind: out.kind, ...(out.safety ? { safety: out.safety } : {}), ...(f.written ? { written: true } : {}) },
+      });
+    }
+  }
+  const log = {
+    $schema: SARIF_SCHEMA,
+    version: '2.1.0',
+    runs: [{
+      tool: { driver: { name: 'dockeropt', version: o.version, semanticVersion: o.version, informationUri: INFORMATION_URI, rules } },
+      invocations: [{ executionSuccessful: !r.files.some((f) => f.status === 'error') && !r.summary.errors, ...(notifications.length ? { toolExecutionNotifications: notifications } : {}) }],
+      columnKind: 'utf16CodeUnits',
+      results,
+    }],
+  };
+  return JSON.stringify(log, null, 2) + '\n';
+}
