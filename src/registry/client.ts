@@ -250,6 +250,8 @@ export class RegistryClient {
     const before = auth;
     this.challenges.set(host, challenge);
     auth = await this.authorization(challenge, ref, host, where);
+    // the cached token was refused (it expired during a long run): ask for a fresh one, once
+    if (auth !== null && auth === before && challenge.scheme === 'bearer') auth = await this.authorization(challenge, ref, host, where, true);
     if (auth === null || auth === before) return res;
     await res.arrayBuffer().catch(() => undefined);
     res = await this.send(method, url, auth, host);
@@ -260,7 +262,7 @@ export class RegistryClient {
     return this.credentials.get(host === DOCKER_HUB_API_HOST ? DOCKER_HUB : host);
   }
 
-  private async authorization(ch: Challenge, ref: ImageRef, host: string, where: string): Promise<string | null> {
+  private async authorization(ch: Challenge, ref: ImageRef, host: string, where: string, fresh = false): Promise<string | null> {
     if (ch.scheme === 'basic') {
       const c = await this.credentialsFor(host);
       if (!c || c.identityToken) return null;
@@ -272,7 +274,7 @@ export class RegistryClient {
     const scope = `repository:${ref.repository}:pull`;
     const service = ch.params.service ?? '';
     const key = `${realm}\0${service}\0${scope}`;
-    let p = this.tokens.get(key);
+    let p = fresh ? undefined : this.tokens.get(key);
     if (!p) {
       p = this.fetchToken(realm, service, scope, host, where);
       this.tokens.set(key, p);
