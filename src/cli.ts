@@ -25,6 +25,7 @@ const FLAGS: ParseArgsConfig['options'] = {
   skip: { type: 'string', multiple: true },
   list: { type: 'boolean' },
   'safe-only': { type: 'boolean' },
+  context: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -48,6 +49,8 @@ Options:
       --only a,b     run only these transforms (ids from --list)
       --skip a,b     run every transform but these
       --safe-only    only changes labelled build-only (the running image stays identical)
+      --context DIR  the build context of the one Dockerfile given (default: the context a compose
+                     file gives it, else its directory); split-copy reads it
       --list         list the transforms with a one-line summary
   -q, --quiet        print only the diff (or, with --check, the file names)
       --debug        stack traces and timings on stderr
@@ -118,6 +121,8 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
     if (v[flag] !== undefined) (transformOptions[def.transform] ??= {})[def.key] = v[flag];
   }
 
+  const contextFor = typeof v.context === 'string' ? await explicitContextFor(v.context, parsed.positionals, io.cwd) : undefined;
+
   const [{ run }, human, { jsonReport }] = await Promise.all([import('./run.js'), import('./report/human.js'), import('./report/json.js')]);
   const color = human.useColor(io.env, Boolean(io.stdout.isTTY)) ? human.ansi : human.plain;
   const started = performance.now();
@@ -131,6 +136,7 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
       options: transformOptions,
       write: Boolean(v.write),
       safeOnly: Boolean(v['safe-only']),
+      ...(contextFor ? { contextFor } : {}),
       onStart: (n) => spinner?.start(n),
       onFile: (done, total) => spinner?.update(done, total),
     });
@@ -171,6 +177,18 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   if (failed.length || result.summary.errors) return EXIT.error;
   if (v.check && pending.length) return EXIT.pending;
   return EXIT.ok;
+}
+
+/** `--context DIR`: only for a single Dockerfile (a batch gets each file's context from compose files). */
+async function explicitContextFor(dir: string, paths: readonly string[], cwd: string) {
+  const [{ statSync }, { resolve }, { explicitContext }] = await Promise.all([import('node:fs'), import('node:path'), import('./build-context.js')]);
+  const isA = (p: string, what: 'file' | 'dir') => { try { const st = statSync(p); return what === 'file' ? st.isFile() : st.isDirectory(); } catch { return false; } };
+  if (paths.length !== 1 || !isA(resolve(cwd, paths[0]!), 'file')) {
+    throw new UsageError('--context needs exactly one Dockerfile path', 'For a batch, each Dockerfile\'s context comes from the compose file that builds it, else its directory.');
+  }
+  const abs = resolve(cwd, dir);
+  if (!isA(abs, 'dir')) throw new UsageError(`--context ${dir} is not a directory`);
+  return (file: string) => explicitContext(abs, file);
 }
 
 interface Progress { start(total: number): void; update(done: number, total: number): void; stop(): void }

@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
+import { resolveBuildContext } from './build-context.js';
 import { contextFs } from './context-fs.js';
 import { discover } from './discover.js';
 import { FileError, InternalError } from './errors.js';
@@ -172,7 +173,7 @@ export async function processFile(path: string, display: string, opts: RunOption
   try {
     const { bytes, text } = await readDockerfile(path, display);
     before = text;
-    const buildContext = opts.contextFor ? opts.contextFor(path) : contextFs(dirname(path));
+    const buildContext = opts.contextFor ? opts.contextFor(path) : resolveBuildContext(path);
     const res = await runPipeline(text, {
       transforms: opts.transforms,
       ...(opts.options ? { options: opts.options } : {}),
