@@ -26,6 +26,7 @@ const FLAGS: ParseArgsConfig['options'] = {
   list: { type: 'boolean' },
   'safe-only': { type: 'boolean' },
   context: { type: 'string' },
+  'ci-hint': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -52,6 +53,7 @@ Options:
       --context DIR  the build context of the one Dockerfile given (default: the context a compose
                      file gives it, else its directory); split-copy reads it
       --list         list the transforms with a one-line summary
+      --ci-hint      when a file changes, show how to keep the build cache in CI
   -q, --quiet        print only the diff (or, with --check, the file names)
       --debug        stack traces and timings on stderr
   -h, --help         this help
@@ -147,8 +149,10 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
 
   const pending = result.files.filter((f) => f.status === 'changed');
   const failed = result.files.filter((f) => f.status === 'error');
+  // the impact report (layers, cache, base sizes) of changed files; sizes need the registry unless --offline
+  const impacts = v.json || !(v.check || v.quiet) ? await impactOf(result.files, Boolean(v.offline)) : undefined;
   if (v.json) {
-    io.stdout.write(jsonReport(result, version()));
+    io.stdout.write(jsonReport(result, version(), impacts));
   } else if (v.check) {
     for (const f of pending) io.stdout.write(`${f.file}\n`);
     for (const f of failed) io.stderr.write(`dockeropt: ${human.formatError(f)}\n`);
@@ -167,6 +171,9 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
         }
       }
       io.stdout.write(human.summaryText(result, color, { write: Boolean(v.write) }) + '\n');
+      const impact = impacts ? human.impactText(impacts, color) : '';
+      if (impact) io.stdout.write(impact + '\n');
+      if (v['ci-hint'] && pending.length) io.stdout.write(color.dim(human.CI_HINT) + '\n');
     } else {
       for (const f of failed) io.stderr.write(`dockeropt: ${human.formatError(f)}\n`);
     }
@@ -177,6 +184,12 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   if (failed.length || result.summary.errors) return EXIT.error;
   if (v.check && pending.length) return EXIT.pending;
   return EXIT.ok;
+}
+
+/** Impact per changed file; base sizes come from the registry only when some FROM changed and not --offline. */
+async function impactOf(files: readonly import('./types.js').FileResult[], offline: boolean) {
+  const { impactsOf, registrySizes } = await import('./impact-sizes.js');
+  return impactsOf(files, offline ? null : registrySizes());
 }
 
 /** `--context DIR`: only for a single Dockerfile (a batch gets each file's context from compose files). */

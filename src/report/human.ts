@@ -1,6 +1,7 @@
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import type { RunResult } from '../run.js';
 import type { FileResult } from '../types.js';
+import { formatBaseChange, formatBytes, sumImpacts, type FileImpact } from '../impact.js';
 
 export interface Colors { red(s: string): string; green(s: string): string; cyan(s: string): string; bold(s: string): string; dim(s: string): string; yellow(s: string): string }
 
@@ -76,3 +77,36 @@ export function summaryText(r: RunResult, c: Colors, mode: { write: boolean }): 
   for (const f of r.files) if (f.status === 'error') lines.push(c.red(`error: ${formatError(f)}`));
   return lines.join('\n');
 }
+
+/**
+ * The impact lines of the summary: per changed file the final stage's layers, the installs that no
+ * longer re-run on a source change and the base images that changed (with sizes), then the batch sums.
+ */
+export function impactText(impacts: ReadonlyMap<string, FileImpact>, c: Colors): string {
+  const lines: string[] = [];
+  for (const [file, i] of impacts) {
+    const parts: string[] = [];
+    const { before, after } = i.layers.final;
+    if (before !== after) parts.push(`final stage ${before} -> ${after} layers`);
+    const stages = i.layers.after.filter((s) => {
+      const old = i.layers.before.find((x) => x.stage === s.stage);
+      return old && old.layers !== s.layers && s !== i.layers.after[i.layers.after.length - 1];
+    }).map((s) => `${s.stage} ${i.layers.before.find((x) => x.stage === s.stage)!.layers} -> ${s.layers}`);
+    if (stages.length) parts.push(`stages ${stages.join(', ')}`);
+    for (const g of i.cache) parts.push(`line ${g.line} ${g.install} no longer re-runs on a source change (${g.behind === 'no-copy' ? 'before any COPY' : 'behind a manifest-only COPY'})`);
+    for (const b of i.bases) parts.push(`base ${formatBaseChange(b)}`);
+    if (parts.length) lines.push(`  ${file}: ${parts.join('; ')}`);
+  }
+  if (lines.length === 0) return '';
+  const s = sumImpacts([...impacts.values()]);
+  const total: string[] = [`final-stage layers ${s.finalLayers.before} -> ${s.finalLayers.after}`, `${s.cache} install${s.cache === 1 ? '' : 's'} no longer re-run on a source change`];
+  if (s.baseBytes.changes) total.push(`base images ${formatBytes(s.baseBytes.before)} -> ${formatBytes(s.baseBytes.after)}`);
+  return [c.bold(`impact: ${total.join(', ')}`), ...lines].join('\n');
+}
+
+/** The `--ci-hint` lines: the layer cache only helps in CI where it survives between builds. */
+export const CI_HINT = [
+  'hint: CI builders start with an empty cache; keep it between builds, e.g.',
+  '  docker buildx build --cache-from type=registry,ref=IMAGE:cache --cache-to type=registry,ref=IMAGE:cache,mode=max .',
+  '  (GitHub Actions: --cache-from type=gha --cache-to type=gha,mode=max; older builders: --build-arg BUILDKIT_INLINE_CACHE=1 --cache-from IMAGE)',
+].join('\n');

@@ -1,8 +1,9 @@
 import type { RunResult } from '../run.js';
 import { unifiedDiff } from './human.js';
+import { sumImpacts, type FileImpact } from '../impact.js';
 
-/** The `--json` document: stable keys, no timestamps, files sorted by path. */
-export function jsonReport(r: RunResult, version: string): string {
+/** The `--json` document: stable keys, no timestamps, files sorted by path; `impacts` (by file) adds `impact` to changed files. */
+export function jsonReport(r: RunResult, version: string, impacts?: ReadonlyMap<string, FileImpact>): string {
   return JSON.stringify({
     version,
     files: r.files.map((f) => ({
@@ -18,7 +19,8 @@ export function jsonReport(r: RunResult, version: string): string {
       })),
       diff: f.status === 'changed' ? unifiedDiff(f.file, f.before, f.after) : '',
       ...(f.error ? { error: f.error } : {}),
+      ...(impacts?.has(f.file) ? { impact: impacts.get(f.file) } : {}),
     })),
-    summary: r.summary,
+    summary: impacts ? { ...r.summary, impact: sumImpacts([...impacts.values()]) } : r.summary,
   }, null, 2) + '\n';
 }
