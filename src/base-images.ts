@@ -123,6 +123,7 @@ export const BASE_IMAGES: readonly BaseImageEntry[] = [
   { family: 'ruby', names: ['ruby'], defaultUser: 'root', uid: 0 },
   { family: 'php', names: ['php'], defaultUser: 'root', uid: 0, users: { 'www-data': 33 } },
   { family: 'deno', names: ['denoland/deno'], defaultUser: 'root', uid: 0, users: { deno: 1993 } },
+  { family: 'dotnet (chiseled)', names: ['mcr.microsoft.com/dotnet/aspnet', 'mcr.microsoft.com/dotnet/runtime', 'mcr.microsoft.com/dotnet/runtime-deps'], tag: /chiseled/, defaultUser: 'app', uid: 1654, slim: true },
   { family: 'dotnet', names: ['mcr.microsoft.com/dotnet/aspnet', 'mcr.microsoft.com/dotnet/runtime', 'mcr.microsoft.com/dotnet/sdk'], defaultUser: 'root', uid: 0, users: { app: 1654 } },
 
   // operating-system bases
@@ -149,6 +150,14 @@ export function lookupImage(ref: ImageRef): BaseImageEntry | null {
     return e;
   }
   return null;
+}
+
+/** Windows tags of multi-platform images (`8.0-nanoserver-ltsc2022`, `4.8-windowsservercore-ltsc2019`). */
+const WINDOWS_TAG = /(^|-)(nanoserver|windowsservercore|servercore|ltsc\d{4})(-|$)/;
+
+/** Is the image a Windows image, by the table or by a Windows tag? */
+export function isWindowsRef(ref: ImageRef): boolean {
+  return lookupImage(ref)?.windows === true || WINDOWS_TAG.test(ref.tag);
 }
 
 /** Is the user (as written in USER, `name[:group]`) root? null when it uses a variable. */

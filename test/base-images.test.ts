@@ -57,6 +57,7 @@ const expect: [string, string, number][] = [
   ['ruby:3.3', 'ruby', 0],
   ['denoland/deno:2.0.0', 'deno', 0],
   ['mcr.microsoft.com/dotnet/aspnet:8.0', 'dotnet', 0],
+  ['mcr.microsoft.com/dotnet/aspnet:8.0-jammy-chiseled', 'dotnet (chiseled)', 1654],
   ['scratch', 'scratch', 0],
   ['debian:bookworm-slim', 'debian', 0],
   ['ubuntu:24.04', 'ubuntu', 0],

@@ -33,7 +33,7 @@ import type { Flag, Instruction, ModifiableInstruction } from 'dockerfile-ast';
 import { isExecForm, type DocView, type Stage } from '../src/document.js';
 import { insertAt, type Edit } from '../src/edits.js';
 import { UsageError } from '../src/errors.js';
-import { isRootUser, lookupImage, parseImageRef } from '../src/base-images.js';
+import { isRootUser, isWindowsRef, lookupImage, parseImageRef } from '../src/base-images.js';
 import { parseShell, runShellView, simpleCommands } from '../src/shell.js';
 import { instructionStates, isWindowsImage, type InstructionState } from '../src/stages.js';
 import type { Outcome, Transform } from '../src/types.js';
@@ -123,7 +123,7 @@ function analyse(doc: DocView, opts: NonRootOptions): Outcome[] {
   if (isWindowsImage(image)) return [...outcomes, { kind: 'refuse', line: fromLine, reason: `the base image ${image} is a Windows image, where USER names Windows accounts (ContainerUser); not changed` }];
   const ref = image === null ? null : parseImageRef(image);
   const entry = ref ? lookupImage(ref) : null;
-  if (entry?.windows) return [...outcomes, { kind: 'refuse', line: fromLine, reason: `the base image ${image} is a Windows image, where USER names Windows accounts (ContainerUser); not changed` }];
+  if (entry?.windows || (ref && isWindowsRef(ref))) return [...outcomes, { kind: 'refuse', line: fromLine, reason: `the base image ${image} is a Windows image, where USER names Windows accounts (ContainerUser); not changed` }];
 
   if (set !== null) {
     const root = isRootUser(set.value);
@@ -139,6 +139,10 @@ function analyse(doc: DocView, opts: NonRootOptions): Outcome[] {
   if (entry?.entrypointNeedsRoot) {
     return [...outcomes, { kind: 'refuse', line: fromLine, reason: `${entry.entrypointNeedsRoot}; forcing USER ${opts.user} would break it (run the container with its documented --user support instead)` }];
   }
+  const onbuild = all.find((i) => i.getKeyword() === 'ONBUILD');
+  if (onbuild) return [...outcomes, { kind: 'refuse', line: doc.lineOfNode(onbuild), reason: 'ONBUILD instructions run in the child image\'s build, after this stage\'s USER, and would no longer run as root; not changed' }];
+  const daemon = rootDaemon(doc, all);
+  if (daemon) return [...outcomes, { kind: 'refuse', line: daemon.line, reason: `the image starts ${daemon.name}, which needs to run as root; not changed` }];
   const dropper = privilegeDropper(doc, all);
   if (dropper) {
     return [...outcomes, { kind: 'refuse', line: dropper.line, reason: `the image drops privileges itself with ${dropper.name}, so its entrypoint has to start as root; not changed` }];
@@ -233,6 +237,25 @@ function privilegeDropper(doc: DocView, all: Instruction[]): { name: string; lin
       words.push(from.split(':')[0]!);
     }
     const hit = words.map(base).find((w) => PRIVILEGE_DROPPERS.has(w));
+    if (hit) return { name: hit, line: doc.lineOfNode(ins) };
+  }
+  return null;
+}
+
+/** Programs that, as the container's start command, need root (init systems, sshd, cron, dockerd). */
+const ROOT_DAEMONS = new Set(['init', 'systemd', 'sshd', 'cron', 'crond', 'supervisord', 'dockerd', 'dockerd-entrypoint.sh', 's6-svscan', 'runsvdir']);
+
+function rootDaemon(doc: DocView, all: Instruction[]): { name: string; line: number } | null {
+  const starts = all.filter((i) => i.getKeyword() === 'CMD' || i.getKeyword() === 'ENTRYPOINT');
+  for (const ins of starts) {
+    let words: (string | null)[] = [];
+    if (isExecForm(ins)) words = JSON.parse(ins.getRawArgumentsContent()!) as string[];
+    else {
+      const view = runShellView(doc, ins);
+      const parsed = view ? parseShell(view.text) : null;
+      if (parsed && !('error' in parsed)) words = simpleCommands(parsed.file).flatMap((c) => c.words);
+    }
+    const hit = words.map((w) => (w ?? '').split('/').pop()!).find((w) => ROOT_DAEMONS.has(w));
     if (hit) return { name: hit, line: doc.lineOfNode(ins) };
   }
   return null;
