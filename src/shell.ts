@@ -87,6 +87,10 @@ export function shellViewOf(src: string, docStart: number, docEnd: number, escap
   };
 }
 
+/** Shell text longer than this is not analysed (bounded time on hostile input); no real RUN comes close. */
+export const MAX_SHELL_CHARS = 200_000;
+let parser: ShNode | null = null;
+
 export interface ParsedShell {
   file: ShNode;
   /** Character index (into the parsed text) of a node position (mvdan-sh reports UTF-8 byte offsets). */
@@ -95,12 +99,15 @@ export interface ParsedShell {
 
 /** Parses shell text (bash dialect: a superset of what `/bin/sh` images accept), or returns the error. */
 export function parseShell(text: string): ParsedShell | { error: string } {
-  const parser = syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash));
+  if (text.length > MAX_SHELL_CHARS) return { error: `it is ${text.length} characters long, more than the ${MAX_SHELL_CHARS} this tool analyses` };
+  // one parser for the process: creating one costs more than parsing a typical RUN
+  parser ??= syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash));
   let file: ShNode;
   try {
-    file = parser.Parse(text, '');
+    file = toPlain(parser.Parse(text, '').__internal_object__);
   } catch (e) {
     const err = e as { Error?: () => string };
+    if (e instanceof RangeError) return { error: 'it is nested too deeply to analyse' };
     const msg = typeof err?.Error === 'function' ? err.Error() : String(e);
     return { error: msg.replace(/^:?\d+:\d+: /, '') };
   }
@@ -112,6 +119,62 @@ export function parseShell(text: string): ParsedShell | { error: string } {
       return byteToChar ? (byteToChar[b] ?? text.length) : b;
     },
   };
+}
+
+/** A source position as the tree exposes it: `Offset()` is the UTF-8 byte offset (use ParsedShell.offset). */
+interface PlainPos { Offset(): number; IsValid(): boolean }
+const posOf = (offs: number): PlainPos => ({ Offset: () => offs, IsValid: () => offs > 0 });
+
+/**
+ * Converts mvdan-sh's GopherJS tree into plain objects once, at native speed. Reading the tree through
+ * GopherJS's JavaScript wrappers costs ~40 µs per property (a wrapper is built on every access), which
+ * made analysis 20x slower than parsing; the internal objects are read directly instead. Field names
+ * stay Go's (Stmts, Cmd, Args, Parts, Value, Op, …); `type` holds the node type; slices become arrays;
+ * Go strings (UTF-8 byte strings in GopherJS) become JavaScript strings; nodes keep Pos()/End().
+ */
+function toPlain(v: ShNode): ShNode {
+  if (v === null || v === undefined) return null;
+  const t = typeof v;
+  if (t === 'string') return decodeGoString(v as string);
+  if (t !== 'object') return v;
+  if (v.$array !== undefined && typeof v.$length === 'number') {
+    const out = new Array(v.$length);
+    for (let i = 0; i < v.$length; i++) out[i] = toPlain(v.$array[v.$offset + i]);
+    return out;
+  }
+  const ctor = v.constructor;
+  if (ctor && ctor.nil === v) return null; // a nil Go pointer is a sentinel object in GopherJS
+  const name = ctor?.string as string | undefined;
+  if (name !== undefined && name.endsWith('syntax.Pos')) return posOf(v.offs as number);
+  const out: ShNode = { type: name ? name.replace(/^\*?syntax\./, '') : undefined };
+  for (const k of Object.keys(v)) {
+    if (k === '$val') continue;
+    out[k] = toPlain(v[k]);
+  }
+  if (typeof v.Pos === 'function' && typeof v.End === 'function') {
+    out.Pos = () => posOf(v.Pos().offs as number);
+    out.End = () => posOf(v.End().offs as number);
+  }
+  if (out.type === 'Word') out.Lit = () => (out.Parts as ShNode[]).every((p) => p.type === 'Lit') ? (out.Parts as ShNode[]).map((p) => p.Value).join('') : '';
+  return out;
+}
+
+function decodeGoString(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\x80-\xff]/.test(s) ? Buffer.from(s, 'latin1').toString('utf8') : s;
+}
+
+/** Visits every node of a plain tree (depth first, source order); return false to skip a node's children. */
+export function walk(node: ShNode, visit: (n: ShNode) => boolean | void): void {
+  if (node === null || typeof node !== 'object') return;
+  if (Array.isArray(node)) { for (const x of node) walk(x, visit); return; }
+  if (node.type === undefined) return;
+  if (visit(node) === false) return;
+  for (const k of Object.keys(node)) {
+    if (k === 'type') continue;
+    const c = node[k];
+    if (c !== null && typeof c === 'object') walk(c, visit);
+  }
 }
 
 function byteIndexMap(text: string): number[] | null {
@@ -128,7 +191,7 @@ function byteIndexMap(text: string): number[] | null {
   return map;
 }
 
-export const nodeType = (n: ShNode): string => (n ? (syntax.NodeType(n) as string) : '');
+export const nodeType = (n: ShNode): string => (n?.type as string | undefined) ?? '';
 
 /** mvdan-sh BinaryCmd operators. */
 export const Op = { And: 10, Or: 11, Pipe: 12, PipeAll: 13 } as const;
@@ -258,8 +321,8 @@ export function stateHazard(parsed: ParsedShell): Hazard | null {
   const { file } = parsed;
   // a background job anywhere (even in a subshell) may outlive its statement
   let bg: Hazard | null = null;
-  syntax.Walk(file, (n: ShNode) => {
-    if (!bg && n && nodeType(n) === 'Stmt' && n.Background) {
+  walk(file, (n: ShNode) => {
+    if (!bg && nodeType(n) === 'Stmt' && n.Background) {
       bg = { offset: parsed.offset(n.Pos()), reason: 'runs a command in the background (&), which could still be running when the next command starts' };
     }
     return !bg;
@@ -293,9 +356,8 @@ export function stateHazard(parsed: ParsedShell): Hazard | null {
 
 function allFuncDecls(file: ShNode): ShNode[] {
   const out: ShNode[] = [];
-  syntax.Walk(file, (n: ShNode) => {
-    if (n && nodeType(n) === 'FuncDecl') out.push(n);
-    return true;
+  walk(file, (n: ShNode) => {
+    if (nodeType(n) === 'FuncDecl') out.push(n);
   });
   return out;
 }
@@ -303,9 +365,8 @@ function allFuncDecls(file: ShNode): ShNode[] {
 /** Comments of the parsed text, as character offsets of their `#`. */
 export function commentOffsets(parsed: ParsedShell): number[] {
   const out: number[] = [];
-  syntax.Walk(parsed.file, (n: ShNode) => {
-    if (n && nodeType(n) === 'Comment') out.push(parsed.offset(n.Hash));
-    return true;
+  walk(parsed.file, (n: ShNode) => {
+    if (nodeType(n) === 'Comment') out.push(parsed.offset(n.Hash));
   });
   return out.sort((a, b) => a - b);
 }
