@@ -5,6 +5,10 @@
  * - split-copy before cache-mounts: the install RUN it moves is the one that gets the mounts.
  * - runner-stage before non-root: the new runner stage is the final stage that gets the USER.
  * - pin-digests last: it must see every FROM, including a new runner stage's.
+ *
+ * Transforms that need the network (pin-digests) are opt-in: they run only when named (`--only`, or a
+ * config file's `only`). A plain `dockeropt .` then works offline and never fails on a registry, as
+ * Renovate's digest pinning is opt-in too.
  */
 import type { Transform } from '../src/types.js';
 import { hoistSystemDeps } from './hoist-system-deps.js';
@@ -16,6 +20,11 @@ import { splitCopy } from './split-copy.js';
 import { cacheMounts } from './cache-mounts.js';
 
 export const transforms: readonly Transform<any>[] = [hoistSystemDeps, mergeRun, splitCopy, cacheMounts, runnerStage, nonRoot, pinDigests];
+
+/** The transforms a run uses: the named ones (in pipeline order), else every default one, minus the skipped. */
+export function selectTransforms(only: readonly string[] = [], skip: readonly string[] = []): Transform<any>[] {
+  return transforms.filter((t) => (only.length === 0 ? !t.network : only.includes(t.id)) && !skip.includes(t.id));
+}
 
 export function transformById(id: string): Transform<any> | undefined {
   return transforms.find((t) => t.id === id);
