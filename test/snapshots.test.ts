@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { validate } from 'dockerfile-utils';
 import { prepareTransforms, resolveOptions, runPipeline, type PipelineOptions } from '../src/pipeline.js';
 import { contextFs } from '../src/context-fs.js';
-import { transforms, transformById } from '../transforms/index.js';
+import { selectTransforms, transformById } from '../transforms/index.js';
 import { loadCases, toCrlf, updating, writeGolden, type Case } from './helpers/fixtures.js';
 import { setupCase } from './helpers/case-services.js';
 import type { ReportedOutcome } from '../src/types.js';
@@ -19,7 +19,7 @@ const errorsOf = (text: string) => validate(text).filter((d) => d.severity === 1
 async function runCase(c: Case, input: string): Promise<{ text: string; outcomes: ReportedOutcome[] }> {
   const setup = await setupCase(c);
   try {
-    const selected = c.transform === 'pipeline' ? transforms : [transformById(c.transform)!];
+    const selected = c.transform === 'pipeline' ? selectTransforms() : [transformById(c.transform)!];
     const options = resolveOptions(selected, Object.fromEntries(selected.map((t) => [t.id, { ...setup.options, ...(c.options ?? {}) }])));
     const opts: PipelineOptions = {
       transforms: selected,
