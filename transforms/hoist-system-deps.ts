@@ -74,6 +74,8 @@ function hoistInStage(doc: DocView, stage: Stage, states: Map<Instruction, Instr
     if (!cand) continue;
     let limit = -1;
     let skipped = 0;
+    /** Skipped instructions whose change does not show in the Dockerfile's text: COPY/ADD (files), ARG (values). */
+    let volatile = 0;
     let refusal: string | null = null;
     /** Where a hoisted RUN above this one lands: this one may follow it there, never further. */
     let bound = -1;
@@ -90,9 +92,11 @@ function hoistInStage(doc: DocView, stage: Stage, states: Map<Instruction, Instr
       if (v.kind === 'stop') { limit = i; break; }
       if (v.kind === 'refuse') { refusal = `not hoisted above the ${ins.getKeyword()} on line ${doc.lineOfNode(ins)}: ${v.reason}`; break; }
       skipped++;
+      if (['COPY', 'ADD', 'ARG'].includes(ins.getKeyword())) volatile++;
     }
     if (refusal) { outcomes.push({ kind: 'refuse', line: doc.lineOfNode(cand.ins), reason: refusal }); continue; }
-    if (skipped === 0) continue;
+    // moving above LABEL/ENV/EXPOSE alone buys nothing worth a diff: they change only when the file does
+    if (skipped === 0 || volatile === 0) continue;
     landing.set(cand.ins, limit);
     const after = limit === -1 ? stage.from : list[limit]!;
     outcomes.push(move(doc, cand, after, limit === -1 ? 'FROM' : after.getKeyword()));
@@ -257,7 +261,7 @@ const SYSTEM_DIRS = ['/etc', '/var', '/lib', '/lib32', '/lib64', '/libx32', '/bi
 function installArea(p: string, info: SystemInstall): string | null {
   let sys: string | undefined = p === '/' || p === '/usr' ? p : SYSTEM_DIRS.find((d) => overlaps(p, d));
   if (!sys && p.startsWith('/usr/') && !p.startsWith('/usr/local') && !p.startsWith('/usr/src')) sys = '/usr';
-  if (sys) return `inside ${sys}, where installing packages writes`;
+  if (sys) return sys === p ? 'where installing packages writes' : `inside ${sys}, where installing packages writes`;
   const rm = info.removes.find((r) => overlaps(p, r));
   return rm ? `which the RUN's clean-up removes (rm ${rm})` : null;
 }
@@ -270,10 +274,15 @@ function move(doc: DocView, cand: Candidate, after: Instruction, afterKw: string
   const span = doc.lineSpan(run);
   let block = doc.text.slice(blockStart, span.end);
   let removeStart = blockStart;
+  // a blank line above the block goes with it when a blank line (or the end) follows, so none doubles up
+  const above = firstLine - 1;
+  const below = run.getRange().end.line + 1;
+  const blankBelow = below >= doc.lineCount || doc.lineText(below).trim() === '';
+  if (above > previousInstructionEnd(doc, run) && doc.lineText(above).trim() === '' && blankBelow) removeStart = doc.lineStart(above);
   if (!block.endsWith('\n')) {
     // the RUN is the last line and has no line break: take the break before it instead
     block += doc.eol;
-    removeStart = doc.text.lastIndexOf('\n', blockStart - 1);
+    removeStart = doc.text.lastIndexOf('\n', removeStart - 1);
     if (removeStart > 0 && doc.text[removeStart - 1] === '\r') removeStart--;
   }
   const at = doc.lineSpan(after).end;

@@ -1,0 +1,10 @@
+FROM golang:1.22 AS build
+WORKDIR /src
+COPY . .
+RUN go build -o /out/app .
+
+FROM alpine:3.20
+COPY --from=build /out/app /usr/local/bin/app
+ONBUILD COPY . /src
+RUN apk add --no-cache ca-certificates tzdata
+ENTRYPOINT ["app"]
