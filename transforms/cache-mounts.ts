@@ -82,13 +82,14 @@ export const cacheMounts: Transform<CacheMountsOptions> = {
   apply(doc, ctx) {
     const outcomes: Outcome[] = [];
     const states = instructionStates(doc);
+    const aptKept = new Set<Instruction>();
     for (const stage of doc.stages()) {
       for (const ins of stage.instructions) {
         if (ins.getKeyword() !== 'RUN') continue;
         const st = states.get(ins);
         if (!st) continue;
         try {
-          outcomes.push(...analyseRun(doc, ins as Run, st, states, ctx));
+          outcomes.push(...analyseRun(doc, ins as Run, st, states, ctx, aptKept));
         } catch (e) {
           if (e instanceof Refusal) outcomes.push({ kind: 'refuse', line: doc.lineOfNode(ins), reason: e.message });
           else throw e;
@@ -721,7 +722,7 @@ interface RunEdits {
   notes: string[];
 }
 
-function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<Instruction, InstructionState>, ctx: TransformContext<CacheMountsOptions>): Outcome[] {
+function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<Instruction, InstructionState>, ctx: TransformContext<CacheMountsOptions>, aptKept: Set<Instruction>): Outcome[] {
   const line = doc.lineOfNode(ins);
   if (ins.getHeredocs().length > 0) {
     for (const h of ins.getHeredocs()) {
@@ -749,6 +750,10 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
 
   const problem = shellProblem(st);
   if (problem) refuse(problem);
+  // stages.ts knows Windows repositories; Windows tags on other repositories (sdk:8.0-windowsservercore-ltsc2022) are caught here
+  if (st.shell === null && st.baseImage !== null && /(nanoserver|windowsservercore|servercore|ltsc20\d\d)/i.test(st.baseImage)) {
+    refuse(`the base image ${st.baseImage} is a Windows image (its default shell is cmd, and its cache paths are Windows paths)`);
+  }
 
   const facts = baseImageFacts(st.baseImage);
   const user = resolveUser(doc, ins, st, facts);
@@ -773,6 +778,7 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
   overlapChecks(doc, ins, st, mounts, states, ctx);
   for (const t of tools) outputInCacheCheck(t, resolvers.get(t)!, mounts);
   laterRunChecks(doc, ins, st, mounts, tools);
+  offlineChecks(tools);
   if (ecos.has('apt')) aptChecks(doc, ins, st, all, tools);
 
   // cargo target/: only when the RUN copies the artifact out
@@ -790,7 +796,7 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
   // every target is now either added or already mounted, so each of these ecosystems has its cache
   const mounted = new Set(mounts.map((x) => x.eco));
 
-  const plan = planEdits(doc, ins, view, parsed, all, tools, mounts, mounted, resolvers, before, user);
+  const plan = planEdits(doc, ins, view, parsed, all, tools, mounts, mounted, resolvers, before, aptKept);
   // a one-line RUN stays one line; a continued RUN gets one flag (and the apt step) per line
   const r = ins.getRange();
   const multiline = r.end.line > r.start.line;
@@ -798,8 +804,8 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
   const pieces = toAdd.map((mt) => mountFlag(mt, user) + sep);
   if (plan.aptKeep) pieces.push(multiline ? APT_KEEP_STEP.trimEnd() + sep : APT_KEEP_STEP);
   const insertion = pieces.join('');
-  const edits = [...plan.edits];
-  if (insertion) edits.push(insertAt(view.docStart, insertion));
+  // the flags go first: an inserted `UV_LINK_MODE=copy ` may sit at the same offset and must follow them
+  const edits = insertion ? [insertAt(view.docStart, insertion), ...plan.edits] : [...plan.edits];
   if (edits.length === 0) return outcomes;
   try { sortEdits(edits); } catch { refuse('the clean-ups to remove overlap each other; remove them by hand'); }
 
@@ -808,7 +814,8 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
   const parts: string[] = [];
   if (toAdd.length) parts.push(`added cache mounts for ${[...new Set(toAdd.map((x) => ECO_LABEL[x.eco]))].join(', ')} (${toAdd.map((x) => x.target).join(', ')})`);
   if (plan.aptKeep) parts.push(`removed ${DOCKER_CLEAN} so apt keeps downloaded packages`);
-  parts.push(...plan.notes);
+  parts.push(...new Set(plan.notes));
+  if (plan.aptKeep) aptKept.add(ins);
   outcomes.push({ kind: 'rewrite', line, message: parts.join('; '), edits });
   return outcomes;
 }
@@ -995,9 +1002,19 @@ function laterRunChecks(doc: DocView, ins: Instruction, st: InstructionState, mo
   }
 }
 
+/** A command working offline reads what earlier RUNs put in the image; the mount would hide it. */
+function offlineChecks(tools: ToolCmd[]): void {
+  tools.forEach((t, i) => {
+    const off = OFFLINE[t.eco];
+    if (!off || !off(t.sc.words)) return;
+    if (tools.slice(0, i).some((e) => e.eco === t.eco && !off(e.sc.words))) return; // downloaded earlier in this RUN
+    refuse(`${t.tool} runs offline (${t.sc.words.find((w) => w !== null && off([w]))}), reading the dependencies an earlier RUN put in the image; a cache mount would hide them behind a cache that is empty on a fresh builder`);
+  });
+}
+
 function aptChecks(doc: DocView, ins: Instruction, st: InstructionState, all: SimpleCommand[], tools: ToolCmd[]): void {
   const apt = tools.filter((t) => t.eco === 'apt');
-  const firstUpdate = apt.findIndex((t) => t.sub === 'update');
+  const firstUpdate = apt.findIndex((t) => t.sub === 'update' || t.sc.words.includes('--update'));
   const firstInstall = apt.findIndex((t) => t.sub !== 'update');
   if (firstInstall !== -1 && (firstUpdate === -1 || firstUpdate > firstInstall)) {
     refuse(`${apt[firstInstall]!.tool} ${apt[firstInstall]!.sub} runs without ${apt[firstInstall]!.tool} update before it in the same RUN: with /var/lib/apt as a cache mount it would see the cached package lists (empty on a fresh builder) instead of the image's`);
@@ -1015,7 +1032,7 @@ function aptChecks(doc: DocView, ins: Instruction, st: InstructionState, all: Si
       const n = base(w[0]);
       if (n !== 'apt-get' && n !== 'apt') continue;
       const s = subcommand(w, 1, ['-o', '-c', '-t']).name;
-      if (s === 'update') updated = true;
+      if (s === 'update' || w.includes('--update')) updated = true;
       else if (s && ['install', 'upgrade', 'dist-upgrade', 'full-upgrade', 'build-dep', 'reinstall'].includes(s) && !updated) {
         refuse(`the RUN on line ${doc.lineOfNode(later)} runs apt-get ${s} without apt-get update, relying on the package lists this RUN leaves in the image; with /var/lib/apt as a cache mount they would not be there`);
       }
@@ -1083,8 +1100,8 @@ function parentsOf(file: ShNode): Map<string, Parent | BinParent> {
   return out;
 }
 
-function planEdits(doc: DocView, ins: Run, view: ShellView, parsed: ParsedShell, all: SimpleCommand[], tools: ToolCmd[], mounts: Mount[], mounted: Set<Eco>, resolvers: Map<ToolCmd, Resolver>, before: Instruction[], user: ResolvedUser): Plan {
-  void ins; void user;
+function planEdits(doc: DocView, ins: Run, view: ShellView, parsed: ParsedShell, all: SimpleCommand[], tools: ToolCmd[], mounts: Mount[], mounted: Set<Eco>, resolvers: Map<ToolCmd, Resolver>, before: Instruction[], aptKept: Set<Instruction>): Plan {
+  void ins;
   const edits: Edit[] = [];
   const notes: string[] = [];
   const parents = parentsOf(parsed.file);
@@ -1215,7 +1232,8 @@ function planEdits(doc: DocView, ins: Run, view: ShellView, parsed: ParsedShell,
   let aptKeep = false;
   if (mounted.has('apt')) {
     const removesDockerClean = (words: (string | null)[]) => base(words[0]) === 'rm' && words.includes(DOCKER_CLEAN);
-    const done = all.some((c) => removesDockerClean(c.words)) || before.some((b) => b.getKeyword() === 'RUN' && commandWordsOf(doc, b).some(removesDockerClean));
+    // an earlier RUN of the image already did it (in the file, or in this pass's rewrites)
+    const done = all.some((c) => removesDockerClean(c.words)) || before.some((b) => aptKept.has(b) || (b.getKeyword() === 'RUN' && commandWordsOf(doc, b).some(removesDockerClean)));
     aptKeep = !done;
   }
 

@@ -1,0 +1,5 @@
+# syntax=docker/dockerfile:1
+FROM ruby:3.3
+WORKDIR /app
+COPY Gemfile Gemfile.lock ./
+RUN --mount=type=cache,target=/usr/local/bundle/cache bundle install

@@ -1,0 +1,7 @@
+# syntax=docker/dockerfile:1
+# escape=`
+# check=skip=JSONArgsRecommended
+FROM python:3.12-slim
+RUN --mount=type=cache,target=/root/.cache/pip `
+    pip install `
+    -r requirements.txt

@@ -1,0 +1,2 @@
+FROM debian:bookworm
+RUN apt-get install -y curl

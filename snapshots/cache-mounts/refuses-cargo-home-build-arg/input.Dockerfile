@@ -1,0 +1,3 @@
+FROM rust:1.82
+ARG CARGO_HOME
+RUN cargo install ripgrep
