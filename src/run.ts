@@ -10,6 +10,9 @@ import type { ContextFs, FileResult, Services, Transform } from './types.js';
 
 /** Files larger than this are refused: no Dockerfile is that large, and it bounds time and memory. */
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+/** Longer lines or more lines are refused up front: the Dockerfile parser's time grows with them and no real file comes close. */
+export const MAX_LINE_CHARS = 256 * 1024;
+export const MAX_LINES = 20_000;
 
 export interface RunOptions {
   cwd: string;
@@ -109,6 +112,17 @@ export async function readDockerfile(path: string, display: string): Promise<{ b
     throw new FileError('is not valid UTF-8 text; skipped', display, { hint: 'convert the file to UTF-8', cause: e });
   }
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) text = '\uFEFF' + text;
+  let lineNo = 0;
+  for (let start = 0; start <= text.length; lineNo++) {
+    const nl = text.indexOf('\n', start);
+    const end = nl === -1 ? text.length : nl;
+    if (end - start > MAX_LINE_CHARS) {
+      throw new FileError(`line ${lineNo + 1} is ${end - start} characters long, over the ${MAX_LINE_CHARS} this tool processes; skipped`, display, { line: lineNo + 1 });
+    }
+    if (lineNo >= MAX_LINES) throw new FileError(`has more than ${MAX_LINES} lines, over what this tool processes; skipped`, display);
+    if (nl === -1) break;
+    start = nl + 1;
+  }
   return { bytes, text };
 }
 

@@ -44,46 +44,57 @@ export function runShellView(doc: DocView, ins: Instruction): ShellView | null {
 
 /** The shell text of `src[start, end)` with Dockerfile line continuations resolved; exported for tests. */
 export function shellViewOf(src: string, docStart: number, docEnd: number, escape: string): ShellView {
+  // segments of the shell text, each a verbatim slice of the Dockerfile: [shell start, doc start, length]
+  const segs: [number, number, number][] = [];
   let text = '';
-  const map: number[] = [];
   let i = docStart;
-  let afterContinuation = false;
+  let segStart = docStart;
+  const cut = (end: number) => {
+    if (end > segStart) { segs.push([text.length, segStart, end - segStart]); text += src.slice(segStart, end); }
+  };
   while (i < docEnd) {
-    if (afterContinuation) {
-      // BuildKit drops empty lines and comment lines inside a continued instruction.
+    const k = src.indexOf(escape, i);
+    if (k === -1 || k >= docEnd) break;
+    // escape char, optional trailing blanks, then the line break: a continuation
+    let j = k + 1;
+    while (j < docEnd && (src[j] === ' ' || src[j] === '\t')) j++;
+    if (src[j] === '\r' && src[j + 1] === '\n') j++;
+    if (!(src[j] === '\n' || j >= docEnd)) { i = k + 1; continue; }
+    cut(k);
+    i = j + 1;
+    // BuildKit drops empty lines and comment lines inside a continued instruction
+    while (i < docEnd) {
       const nl = src.indexOf('\n', i);
       const lineEnd = nl === -1 || nl > docEnd ? docEnd : nl;
-      const line = src.slice(i, lineEnd).replace(/\r$/, '');
-      const trimmed = line.trimStart();
-      if (trimmed === '' || trimmed.startsWith('#')) {
-        i = lineEnd + 1;
-        continue;
-      }
-      afterContinuation = false;
+      const trimmed = src.slice(i, lineEnd).replace(/\r$/, '').trimStart();
+      if (trimmed !== '' && !trimmed.startsWith('#')) break;
+      i = lineEnd + 1;
     }
-    const ch = src[i]!;
-    if (ch === escape) {
-      // escape char, optional trailing blanks, then the line break: a continuation
-      let j = i + 1;
-      while (j < docEnd && (src[j] === ' ' || src[j] === '\t')) j++;
-      if (src[j] === '\r' && src[j + 1] === '\n') j++;
-      if (src[j] === '\n' || j >= docEnd) {
-        i = j + 1;
-        afterContinuation = true;
-        continue;
-      }
-    }
-    text += ch;
-    map.push(i);
-    i++;
+    segStart = Math.min(i, docEnd);
   }
-  map.push(docEnd);
+  cut(docEnd);
+  const find = (o: number): [number, number, number] | undefined => {
+    let lo = 0, hi = segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segs[mid]![0] <= o) lo = mid; else hi = mid - 1;
+    }
+    return segs[lo];
+  };
   return {
     text,
     docStart,
     docEnd,
-    toDoc: (o) => map[Math.max(0, Math.min(o, map.length - 1))]!,
-    toDocEnd: (o) => (o <= 0 ? docStart : map[Math.min(o - 1, map.length - 2)]! + 1),
+    toDoc: (o) => {
+      if (o >= text.length) return docEnd;
+      const sg = find(Math.max(0, o));
+      return sg ? sg[1] + (Math.max(0, o) - sg[0]) : docStart;
+    },
+    toDocEnd: (o) => {
+      if (o <= 0) return segs[0]?.[1] ?? docStart;
+      const sg = find(o - 1)!;
+      return sg[1] + (o - 1 - sg[0]) + 1;
+    },
   };
 }
 
