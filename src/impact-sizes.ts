@@ -27,7 +27,9 @@ export function registrySizes(opts: RegistryClientOptions = {}): SizeLookup {
     }
     return res;
   };
-  const client = new RegistryClient({ timeoutMs: 5000, retries: 1, ...opts, fetch: keeping });
+  // made on the first lookup: a run with no base change never touches the docker config
+  let made: RegistryClient | null = null;
+  const clientOf = () => (made ??= new RegistryClient({ timeoutMs: 5000, retries: 1, ...opts, fetch: keeping }));
   const amd64 = parsePlatform('linux/amd64');
   const cache = new Map<string, Promise<number>>();
   const bodyOf = (ref: ImageRef, tagOrDigest: string): ManifestDoc => {
@@ -38,6 +40,7 @@ export function registrySizes(opts: RegistryClientOptions = {}): SizeLookup {
   const sizeOf = async (image: string): Promise<number> => {
     const ref = parseReference(image);
     const tag = ref.digest ?? ref.tag ?? 'latest';
+    const client = clientOf();
     const top = await client.resolve({ ...ref, tag, digest: null }, amd64);
     let doc = bodyOf(ref, tag);
     if (Array.isArray(doc.manifests)) {
