@@ -164,6 +164,8 @@ interface Element {
   kind: 'install' | 'build' | 'neutral' | 'other' | 'refuse';
   /** Install or build commands in it. */
   eco: { cls: Extract<CommandClass, { kind: 'install' | 'build' }>; cmd: SimpleCommand }[];
+  /** Ecosystems of every install, build or refused command in it. */
+  ecos: Set<Eco>;
   reason: string | null;
 }
 
@@ -210,10 +212,11 @@ function analyseRun(doc: DocView, ins: Instruction, state: InstructionState | un
   const cmds = simpleCommands(parsed.file);
   const elements: Element[] = ranges.map((r) => {
     const mine = cmds.filter((c) => { const o = parsed.offset(c.call.Pos()); return o >= r.start && o < r.end; });
-    const el: Element = { ...r, kind: 'neutral', eco: [], reason: null };
+    const el: Element = { ...r, kind: 'neutral', eco: [], ecos: new Set(), reason: null };
     let other = false;
     for (const c of mine) {
       const cls: CommandClass = nodeType(c.call) === 'DeclClause' ? { kind: 'other' } : classify(c.words);
+      if ('eco' in cls) el.ecos.add(cls.eco);
       if (cls.kind === 'other') other = true;
       else if (cls.kind === 'refuse') { if (el.kind !== 'refuse') { el.kind = 'refuse'; el.reason = cls.reason; } }
       else if (cls.kind === 'install' || cls.kind === 'build') el.eco.push({ cls, cmd: c });
@@ -274,6 +277,12 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
     blocker ??= { line, why: `the ${kw} on line ${line} sits between the full COPY and the install` };
   }
   if (!target) return null;
+  // an install of the same ecosystem already runs before the full COPY (split by hand, bind mounts, or
+  // by an earlier run of this transform): the dependency layer is already arranged
+  const targetEcos = new Set(target.elements.flatMap((e) => [...e.ecos]));
+  const priorInstall = stage.instructions.slice(0, index).some((ins) => ins.getKeyword() === 'RUN'
+    && (analyseRun(doc, ins, states.get(ins))?.elements.some((e) => [...e.ecos].some((x) => targetEcos.has(x))) ?? false));
+  if (priorInstall) return null;
   const runLine = doc.lineOfNode(target.ins);
   const refuse = (line: number, reason: string): Outcome => ({ kind: 'refuse', line, reason: `COPY . . (line ${copyLine}) not split: ${reason}` });
   if (blocker) return refuse(blocker.line, `${blocker.why}; the install on line ${runLine} would have to move before it`);
@@ -322,16 +331,12 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
   const manifestCopy = prior.find((ins) => {
     if (ins.getKeyword() !== 'COPY' && ins.getKeyword() !== 'ADD') return false;
     if ((ins as unknown as { getFlags(): Flag[] }).getFlags().some((f) => f.getName().toLowerCase() === 'from')) return false;
-    const srcs = ins.getArguments().slice(0, -1).map((a) => a.getValue().replace(/^\.\//, ''));
+    let args: string[];
+    try { args = isExecForm(ins) ? JSON.parse(ins.getRawArgumentsContent() ?? '[]') as string[] : ins.getArguments().map((a) => a.getValue()); } catch { return false; }
+    const srcs = args.slice(0, -1).map((a) => a.replace(/^\.\//, ''));
     return srcs.some((s) => files.some((f) => globMatch(s, f) || globMatch(s, posix.basename(f))));
   });
   if (manifestCopy) {
-    const installedBefore = prior.slice(prior.indexOf(manifestCopy)).some((ins) => {
-      if (ins.getKeyword() !== 'RUN') return false;
-      const r = analyseRun(doc, ins, states.get(ins));
-      return r !== null && r.elements.some((e) => e.eco.some((x) => x.cls.kind === 'install' && ecos.includes(x.cls.eco)));
-    });
-    if (installedBefore) return null;
     return refuse(copyLine, `the COPY is already split: line ${doc.lineOfNode(manifestCopy)} copies manifests before it, but COPY . . still comes before the install on line ${runLine}; move it after the install by hand`);
   }
 
@@ -357,7 +362,7 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
 
 function globMatch(pattern: string, name: string): boolean {
   if (!/[*?[]/.test(pattern)) return pattern.replace(/\/$/, '') === name;
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
+  const re = new RegExp('^' + pattern.replace(/[.+^${}()|\\[\]]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
   return re.test(name);
 }
 
@@ -369,9 +374,10 @@ function resolveDir(st: InstructionState, path: string): string {
     return v === undefined || v === null ? `\${${n}}` : v;
   });
   const clean = (s: string) => posix.normalize(s.replace(/\/+/g, '/')).replace(/(.)\/$/, '$1');
-  let p = expand(path);
+  const unquote = (x: string) => x.replace(/^"(.*)"$/, '$1');
+  let p = expand(unquote(path));
   if (p.startsWith('/')) return clean(p);
-  const wd = st.workdir === null ? '<image WORKDIR>' : expand(st.workdir);
+  const wd = st.workdir === null ? '<image WORKDIR>' : expand(st.workdir.replace(/^(\/?)"(.*)"$/, '$1$2'));
   p = `${wd}/${p}`;
   return clean(p);
 }
