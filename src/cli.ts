@@ -12,6 +12,8 @@ export interface Io {
   stderr: { write(s: string): unknown; isTTY?: boolean };
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Answers for --interactive (default: process.stdin). */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
 export const EXIT = { ok: 0, pending: 1, error: 2 } as const;
@@ -25,6 +27,13 @@ const FLAGS: ParseArgsConfig['options'] = {
   skip: { type: 'string', multiple: true },
   list: { type: 'boolean' },
   'safe-only': { type: 'boolean' },
+  format: { type: 'string' },
+  config: { type: 'string' },
+  'no-config': { type: 'boolean' },
+  'diff-out': { type: 'string' },
+  interactive: { type: 'boolean', short: 'i' },
+  'per-change': { type: 'boolean' },
+  jobs: { type: 'string', short: 'j' },
   context: { type: 'string' },
   'ci-hint': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
@@ -47,6 +56,14 @@ Options:
   -w, --write        write the changes (atomically; only files whose text changes)
   -c, --check        print the files that would change; exit 1 if any would
       --json         print one JSON document on stdout instead of the human output
+      --format F     output: human (default), json, sarif (SARIF 2.1.0), github (Actions annotations)
+      --diff-out F   also write one patch of every change to file F (git apply takes it at the repo root)
+  -i, --interactive  review each changed file and write only what you accept (answers from stdin)
+      --per-change   with --interactive: ask per logical change instead of per file
+      --config F     use this config file for every Dockerfile (default: the nearest
+                     .dockeroptrc.json / dockeropt.config.json / package.json "dockeropt")
+      --no-config    ignore config files and .dockeroptignore
+  -j, --jobs N       files processed at once (default: the number of CPUs)
       --only a,b     run only these transforms (ids from --list)
       --skip a,b     run every transform but these
       --safe-only    only changes labelled build-only (the running image stays identical)
@@ -107,6 +124,13 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   if (v.check && v.write) throw new UsageError('--check and --write cannot be used together', 'Use --check in CI to find pending changes, --write to apply them.');
+  const format = outputFormat(v);
+  v.json = format === 'json';
+  if (v.interactive && (v.check || format !== 'human')) throw new UsageError(`--interactive cannot be used with ${v.check ? '--check' : `--format ${format}`}`, 'Review interactively, or produce a report for CI, not both.');
+  if (v['per-change'] && !v.interactive) throw new UsageError('--per-change needs --interactive');
+  if (v.config !== undefined && v['no-config']) throw new UsageError('--config and --no-config cannot be used together');
+  const jobs = v.jobs === undefined ? undefined : Number(v.jobs);
+  if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)) throw new UsageError(`--jobs must be an integer from 1 to 64 (got ${String(v.jobs)})`);
   const split = (xs: unknown) => ((xs as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   const only = split(v.only), skip = split(v.skip);
   const known = new Set(transforms.map((t) => t.id));
@@ -115,7 +139,7 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   }
   const both = only.filter((x) => skip.includes(x));
   if (both.length) throw new UsageError(`--only and --skip both name ${both.join(', ')}`);
-  const selected = transforms.filter((t) => (only.length === 0 || only.includes(t.id)) && !skip.includes(t.id));
+  const selected = transforms.filter((t) => (only.length === 0 ? !t.network : only.includes(t.id)) && !skip.includes(t.id));
 
   const transformOptions: Record<string, Record<string, unknown>> = {};
   for (const [k, def] of transformFlags) {
@@ -128,17 +152,25 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   const [{ run }, human, { jsonReport }] = await Promise.all([import('./run.js'), import('./report/human.js'), import('./report/json.js')]);
   const color = human.useColor(io.env, Boolean(io.stdout.isTTY)) ? human.ansi : human.plain;
   const started = performance.now();
-  const spinner = await startProgress(io, Boolean(v.quiet || v.json));
+  const { optimize } = await import('./index.js');
+  const optimizeOpts = {
+    cwd: io.cwd,
+    paths: parsed.positionals,
+    only,
+    skip,
+    options: transformOptions,
+    write: Boolean(v.write),
+    safeOnly: Boolean(v['safe-only']),
+    ...(contextFor ? { contextFor } : {}),
+    ...(v['no-config'] ? { config: false as const } : typeof v.config === 'string' ? { config: v.config } : {}),
+    ...(jobs ? { jobs } : {}),
+  };
+  if (v.interactive) return interactive(io, optimizeOpts, Boolean(v['per-change']), typeof v['diff-out'] === 'string' ? v['diff-out'] : null, color);
+  const spinner = await startProgress(io, Boolean(v.quiet || format !== 'human'));
   let result;
   try {
-    result = await run({
-      cwd: io.cwd,
-      paths: parsed.positionals,
-      transforms: selected,
-      options: transformOptions,
-      write: Boolean(v.write),
-      safeOnly: Boolean(v['safe-only']),
-      ...(contextFor ? { contextFor } : {}),
+    result = await optimize({
+      ...optimizeOpts,
       onStart: (n) => spinner?.start(n),
       onFile: (done, total) => spinner?.update(done, total),
     });
@@ -151,7 +183,13 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   const failed = result.files.filter((f) => f.status === 'error');
   // the impact report (layers, cache, base sizes) of changed files; sizes need the registry unless --offline
   const impacts = v.json || !(v.check || v.quiet) ? await impactOf(result.files, Boolean(v.offline)) : undefined;
-  if (v.json) {
+  if (format === 'sarif') {
+    const { sarifReport } = await import('./report/sarif.js');
+    io.stdout.write(sarifReport(result, { version: version(), transforms, cwd: io.cwd, root: result.root }));
+  } else if (format === 'github') {
+    const { githubReport } = await import('./report/github.js');
+    io.stdout.write(githubReport(result, { cwd: io.cwd, root: result.root }));
+  } else if (v.json) {
     io.stdout.write(jsonReport(result, version(), impacts));
   } else if (v.check) {
     for (const f of pending) io.stdout.write(`${f.file}\n`);
@@ -171,6 +209,8 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
         }
       }
       io.stdout.write(human.summaryText(result, color, { write: Boolean(v.write) }) + '\n');
+      const services = (await import('./report/services.js')).serviceSummary(result, color);
+      if (services) io.stdout.write(services + '\n');
       const impact = impacts ? human.impactText(impacts, color) : '';
       if (impact) io.stdout.write(impact + '\n');
       if (v['ci-hint'] && pending.length) io.stdout.write(color.dim(human.CI_HINT) + '\n');
@@ -178,6 +218,7 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
       for (const f of failed) io.stderr.write(`dockeropt: ${human.formatError(f)}\n`);
     }
   }
+  if (typeof v['diff-out'] === 'string' && !(await writePatch(io, v['diff-out'], result.files, result.root))) return EXIT.error;
   for (const f of result.files) for (const o of f.outcomes) {
     if (o.kind === 'error' && !v.json) io.stderr.write(`dockeropt: ${f.file}:${o.line}: ${o.transform}: ${o.message}\n`);
   }
@@ -202,6 +243,44 @@ async function explicitContextFor(dir: string, paths: readonly string[], cwd: st
   const abs = resolve(cwd, dir);
   if (!isA(abs, 'dir')) throw new UsageError(`--context ${dir} is not a directory`);
   return (file: string) => explicitContext(abs, file);
+}
+
+/** `--format`, with `--json` as its alias. */
+function outputFormat(v: Record<string, unknown>): 'human' | 'json' | 'sarif' | 'github' {
+  const f = v.format === undefined ? (v.json ? 'json' : 'human') : String(v.format);
+  if (!['human', 'json', 'sarif', 'github'].includes(f)) throw new UsageError(`--format must be human, json, sarif or github (got "${f}")`);
+  if (v.json && f !== 'json') throw new UsageError(`--json and --format ${f} cannot be used together`);
+  return f as 'human' | 'json' | 'sarif' | 'github';
+}
+
+/** Writes the --diff-out patch; false (after a message) when it cannot. */
+async function writePatch(io: Io, file: string, files: readonly import('./types.js').FileResult[], root: string): Promise<boolean> {
+  const [{ unifiedPatch }, { writeFileSync }, { resolve }] = await Promise.all([import('./patch.js'), import('node:fs'), import('node:path')]);
+  try {
+    writeFileSync(resolve(io.cwd, file), unifiedPatch(files, { cwd: io.cwd, root }));
+    return true;
+  } catch (e) {
+    io.stderr.write(`dockeropt: ${file}: cannot write the patch (${(e as NodeJS.ErrnoException).code ?? e})\n`);
+    return false;
+  }
+}
+
+/** --interactive: review, write what was accepted, print the summary. */
+async function interactive(io: Io, opts: import('./index.js').OptimizeOptions, perChange: boolean, diffOut: string | null, color: import('./report/human.js').Colors): Promise<number> {
+  const [{ prepareOptimize }, { review, linePrompter }, human, { serviceSummary }] = await Promise.all([
+    import('./index.js'), import('./interactive.js'), import('./report/human.js'), import('./report/services.js'),
+  ]);
+  const { plan, run, root } = await prepareOptimize(opts);
+  const input = io.stdin ?? process.stdin;
+  const result = await review(plan, run, { perChange, prompter: linePrompter(input, io.stdout, !input.isTTY), out: io.stdout, colors: color });
+  io.stdout.write(human.summaryText(result, color, { write: true }) + '\n');
+  const services = serviceSummary(result, color);
+  if (services) io.stdout.write(services + '\n');
+  const failed = result.files.filter((f) => f.status === 'error');
+  for (const f of failed) io.stderr.write(`dockeropt: ${human.formatError(f)}\n`);
+  // the patch holds what was written (accepted), so it can be re-applied elsewhere
+  if (diffOut !== null && !(await writePatch(io, diffOut, result.files.filter((f) => f.written), root))) return EXIT.error;
+  return failed.length || result.summary.errors ? EXIT.error : EXIT.ok;
 }
 
 interface Progress { start(total: number): void; update(done: number, total: number): void; stop(): void }

@@ -215,7 +215,7 @@ export interface Overrides {
 export function settingsFrom(all: readonly Transform<any>[], config: Config | null, over: Overrides = {}): FileSettings {
   const only = over.only?.length || over.skip?.length ? [...(over.only ?? [])] : config?.only ?? [];
   const skip = over.only?.length || over.skip?.length ? [...(over.skip ?? [])] : config?.skip ?? [];
-  const transforms = all.filter((t) => (only.length === 0 || only.includes(t.id)) && !skip.includes(t.id));
+  const transforms = all.filter((t) => (only.length === 0 ? !t.network : only.includes(t.id)) && !skip.includes(t.id));
   const options: Record<string, Record<string, unknown>> = {};
   for (const t of transforms) {
     const merged = { ...(config?.options?.[t.id] ?? {}), ...(over.options?.[t.id] ?? {}) };
