@@ -183,3 +183,35 @@ batch('the library gives the same picture: optimize() over the repository', asyn
   }
 });
 batch.run();
+
+const integration = suite('batch: integration');
+integration('the pre-commit hooks run dockeropt on the changed Dockerfiles their pattern selects', async () => {
+  const { parse } = await import('yaml');
+  const hooks = parse(readFileSync(new URL('../.pre-commit-hooks.yaml', import.meta.url), 'utf8')) as { id: string; entry: string; files: string; exclude: string; pass_filenames: boolean }[];
+  assert.equal(hooks.map((h) => h.id), ['dockeropt', 'dockeropt-fix']);
+  const check = hooks[0]!;
+  assert.is(check.entry, 'dockeropt --check');
+  const selects = (f: string) => new RegExp(check.files).test(f) && !new RegExp(check.exclude).test(f);
+  assert.equal(['Dockerfile', 'svc/Dockerfile.prod', 'svc/api.Dockerfile', 'Containerfile', 'svc/Dockerfile.dockerignore', 'README.md', 'package.json'].map(selects), [true, true, true, true, false, false, false]);
+  // pre-commit passes the file names: files ignored by .dockeroptignore stay ignored
+  const { dir } = setup();
+  try {
+    const args = check.entry.split(' ').slice(1);
+    const r = cli([...args, 'services/api/Dockerfile', 'services/legacy/Dockerfile', 'services/clean/Dockerfile'], dir);
+    assert.is(r.status, 1);
+    assert.is(r.stdout, 'services/api/Dockerfile\n');
+    assert.is(cli([...args, 'services/legacy/Dockerfile', 'services/clean/Dockerfile'], dir).status, 0);
+  } finally {
+    teardown(dir);
+  }
+});
+integration('no progress line when stderr is piped (and none in CI)', () => {
+  const { dir } = setup();
+  try {
+    const r = cli([], dir);
+    assert.not.ok(/\d+\/\d+ files/.test(r.stderr), r.stderr);
+  } finally {
+    teardown(dir);
+  }
+});
+integration.run();
