@@ -50,12 +50,44 @@ const IGNORE_NEXT = /^[ \t]*#[ \t]*dockeropt[ \t]+ignore=([\w,-]+)/;
  * Runs each transform on a freshly parsed view of the current text and applies its edits. A transform
  * that throws, or whose edits overlap, is a bug: InternalError, and the caller keeps the original text.
  */
+/** Passes after which a pipeline that still changes the text is a bug (transforms undoing each other). */
+export const MAX_PASSES = 4;
+
 export async function runPipeline(input: string, opts: PipelineOptions): Promise<PipelineResult> {
   const hasBom = input.startsWith(BOM);
   let text = hasBom ? input.slice(1) : input;
+  if (IGNORE_FILE.test(text)) return { text: input, outcomes: [], ignored: true };
+  // One transform's change can give an earlier one a new opportunity (cache-mounts gives two RUNs the same
+  // mount, which merge-run may then join), so passes repeat until nothing changes, as ESLint's multipass
+  // fix does. Outcomes: all of the first pass, then only the rewrites of later passes (their refusals
+  // restate the first pass's, or describe the pipeline's own output, e.g. "already multi-stage").
   const outcomes: ReportedOutcome[] = [];
-  if (IGNORE_FILE.test(text)) return { text: input, outcomes, ignored: true };
+  for (let pass = 1; ; pass++) {
+    const r = await runPass(text, opts);
+    outcomes.push(...(pass === 1 ? r.outcomes : r.outcomes.filter((o) => o.kind === 'rewrite')));
+    if (r.text === text) {
+      return { text: hasBom ? BOM + text : text, outcomes: sortOutcomes(outcomes, opts.transforms), ignored: false };
+    }
+    if (pass === MAX_PASSES) {
+      throw new InternalError(`the transforms did not settle after ${MAX_PASSES} passes (last changes: ${r.outcomes.filter((o) => o.kind === 'rewrite').map((o) => `${o.transform}:${o.line}`).join(', ')})`);
+    }
+    text = r.text;
+  }
+}
 
+/** Outcomes in pipeline order of their transform, then by line (stable). */
+function sortOutcomes(outcomes: ReportedOutcome[], transforms: readonly Transform<any>[]): ReportedOutcome[] {
+  const order = new Map(transforms.map((t, i) => [t.id, i]));
+  return outcomes
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => (order.get(a.o.transform) ?? 0) - (order.get(b.o.transform) ?? 0) || a.o.line - b.o.line || a.i - b.i)
+    .map((x) => x.o);
+}
+
+/** One pass: every transform once, in order, each on a fresh parse of the current text (BOM already stripped). */
+async function runPass(input: string, opts: PipelineOptions): Promise<{ text: string; outcomes: ReportedOutcome[] }> {
+  let text = input;
+  const outcomes: ReportedOutcome[] = [];
   for (const t of opts.transforms) {
     const doc = new DocView(text);
     const options = { ...(t.defaults as object), ...(opts.options?.[t.id] ?? {}) };
@@ -100,7 +132,7 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
     }
     text = applyEdits(text, edits);
   }
-  return { text: hasBom ? BOM + text : text, outcomes, ignored: false };
+  return { text, outcomes };
 }
 
 /** Offset ranges of instructions preceded by `# dockeropt ignore=<ids>` naming this transform (or `all`). */
