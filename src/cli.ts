@@ -42,9 +42,15 @@ const FLAGS: ParseArgsConfig['options'] = {
   version: { type: 'boolean', short: 'v' },
 };
 
+/** The package version: package.json is two levels up from dist/src/cli.js, one from src/cli.ts (tsx). */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'dockeropt') return pkg.version;
+    } catch { /* try the next */ }
+  }
+  return '0.0.0';
 }
 
 export const HELP = `Usage: dockeropt [options] [PATH|GLOB ...]

@@ -24,7 +24,7 @@ export interface InstructionState {
 }
 
 const POSIX_SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'ksh', 'mksh', 'zsh', 'busybox']);
-const WINDOWS_IMAGE = /(^|\/)(windows|nanoserver|servercore|windowsservercore)([:/@-]|$)|mcr\.microsoft\.com\/windows/i;
+const WINDOWS_IMAGE = /(^|[/:-])(windows|nanoserver|servercore|windowsservercore)([:/@-]|$)|ltsc20\d\d|mcr\.microsoft\.com\/windows/i;
 
 /** Is the image reference (as written after FROM) a Windows image? */
 export function isWindowsImage(image: string | null): boolean {
@@ -66,8 +66,10 @@ function nextState(doc: DocView, st: InstructionState, ins: Instruction): Instru
       return { ...st, user: args[0]?.getValue() ?? null };
     }
     case 'WORKDIR': {
-      const dir = ins.getArguments()[0]?.getValue() ?? null;
-      if (dir === null) return st;
+      const raw = ins.getArguments()[0]?.getValue() ?? null;
+      if (raw === null) return st;
+      // BuildKit removes one level of quotes: WORKDIR "/app/x" is /app/x
+      const dir = /^"(.*)"$|^'(.*)'$/.exec(raw)?.slice(1).find((x) => x !== undefined) ?? raw;
       const joined = dir.startsWith('/') || st.workdir === null ? (dir.startsWith('/') ? dir : '/' + dir) : `${st.workdir.replace(/\/$/, '')}/${dir}`;
       return { ...st, workdir: joined };
     }
