@@ -8,6 +8,10 @@ import { cli, cleanup, tree } from './helpers/tmp.js';
 const MERGEABLE = 'FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n';
 const MERGED = 'FROM debian:12\nRUN apt-get update \\\n    && apt-get install -y curl\n';
 const CLEAN = 'FROM debian:12\nRUN apt-get update && apt-get install -y curl\n';
+/** Most tests pin the transform so their expected diffs stay exact as transforms are added. */
+const M = ['--only', 'merge-run'];
+/** Only merge-run has something to do here, even in the default pipeline. */
+const ONLY_MERGE = 'FROM debian:12\nRUN echo a\nRUN echo b\nUSER 1001\n';
 
 function filesIn(dir: string): string[] {
   const out: string[] = [];
@@ -24,7 +28,7 @@ function filesIn(dir: string): string[] {
 const dry = suite('cli: dry run');
 dry('prints a labelled unified diff and a summary, writes nothing, exits 0', () => {
   const dir = tree({ 'svc/Dockerfile': MERGEABLE });
-  const r = cli([], dir);
+  const r = cli(M, dir);
   assert.is(r.status, 0, r.stderr);
   assert.ok(r.stdout.includes('[build-only] merge-run:2 merged 2 consecutive RUN instructions'));
   assert.ok(r.stdout.includes('--- a/svc/Dockerfile\n+++ b/svc/Dockerfile\n'));
@@ -39,7 +43,7 @@ dry('finds every Dockerfile name below a directory, sorted, skipping node_module
     'e/web.dockerfile': MERGEABLE, 'f/Containerfile.dev': MERGEABLE, 'node_modules/x/Dockerfile': MERGEABLE,
     '.git/Dockerfile': MERGEABLE, 'g/Dockerfile.dockerignore': 'node_modules\n', 'h/README.md': 'x',
   });
-  const r = cli(['--check'], dir);
+  const r = cli([...M, '--check'], dir);
   assert.is(r.status, 1);
   assert.is(r.stdout, 'a/Dockerfile.prod\nb/Dockerfile\nc/api.Dockerfile\nd/Containerfile\ne/web.dockerfile\nf/Containerfile.dev\n');
   cleanup(dir);
@@ -47,20 +51,20 @@ dry('finds every Dockerfile name below a directory, sorted, skipping node_module
 dry('does not follow symlinked directories', () => {
   const dir = tree({ 'real/Dockerfile': MERGEABLE });
   symlinkSync(join(dir, 'real'), join(dir, 'link'));
-  const r = cli(['--check'], dir);
+  const r = cli([...M, '--check'], dir);
   assert.is(r.stdout, 'real/Dockerfile\n');
   cleanup(dir);
 });
 dry('a file path means that file whatever its name; a glob selects files', () => {
   const dir = tree({ 'build/odd-name': MERGEABLE, 'x/Dockerfile': MERGEABLE, 'y/Dockerfile': CLEAN });
-  assert.is(cli(['--check', 'build/odd-name'], dir).stdout, 'build/odd-name\n');
-  assert.is(cli(['--check', '*/Dockerfile'], dir).stdout, 'x/Dockerfile\n');
+  assert.is(cli([...M, '--check', 'build/odd-name'], dir).stdout, 'build/odd-name\n');
+  assert.is(cli([...M, '--check', '*/Dockerfile'], dir).stdout, 'x/Dockerfile\n');
   cleanup(dir);
 });
 dry('colour only when asked: FORCE_COLOR on, NO_COLOR off', () => {
   const dir = tree({ Dockerfile: MERGEABLE });
-  assert.ok(cli([], dir, { FORCE_COLOR: '1', NO_COLOR: '' }).stdout.includes('\u001b[32m+'));
-  assert.not.ok(cli([], dir, { NO_COLOR: '1' }).stdout.includes('\u001b['));
+  assert.ok(cli(M, dir, { FORCE_COLOR: '1', NO_COLOR: '' }).stdout.includes('\u001b[32m+'));
+  assert.not.ok(cli(M, dir, { NO_COLOR: '1' }).stdout.includes('\u001b['));
   cleanup(dir);
 });
 dry.run();
@@ -69,26 +73,26 @@ const write = suite('cli: --write');
 write('writes the change, keeps the mode, and a second run finds nothing', () => {
   const dir = tree({ Dockerfile: MERGEABLE });
   chmodSync(join(dir, 'Dockerfile'), 0o640);
-  const r = cli(['--write'], dir);
+  const r = cli([...M, '--write'], dir);
   assert.is(r.status, 0, r.stderr);
   assert.ok(r.stdout.includes('1 written'));
   assert.is(readFileSync(join(dir, 'Dockerfile'), 'utf8'), MERGED);
   assert.is(statSync(join(dir, 'Dockerfile')).mode & 0o777, 0o640);
-  const again = cli(['--check'], dir);
+  const again = cli([...M, '--check'], dir);
   assert.is(again.status, 0);
   assert.is(again.stdout, '');
   cleanup(dir);
 });
 write('keeps CRLF and the BOM byte-for-byte', () => {
   const dir = tree({ Dockerfile: '\uFEFF' + MERGEABLE.replace(/\n/g, '\r\n') });
-  assert.is(cli(['--write'], dir).status, 0);
+  assert.is(cli([...M, '--write'], dir).status, 0);
   assert.is(readFileSync(join(dir, 'Dockerfile'), 'utf8'), '\uFEFF' + MERGED.replace(/\n/g, '\r\n'));
   cleanup(dir);
 });
 write('does not touch unchanged files (mtime kept) and leaves no temp files', () => {
   const dir = tree({ 'a/Dockerfile': CLEAN, 'b/Dockerfile': MERGEABLE });
   const before = statSync(join(dir, 'a/Dockerfile')).mtimeMs;
-  cli(['--write'], dir);
+  cli([...M, '--write'], dir);
   assert.is(statSync(join(dir, 'a/Dockerfile')).mtimeMs, before);
   assert.equal(filesIn(dir), ['a/Dockerfile', 'b/Dockerfile']);
   cleanup(dir);
@@ -96,7 +100,7 @@ write('does not touch unchanged files (mtime kept) and leaves no temp files', ()
 write('honours # dockeropt ignore-file', () => {
   const text = '# dockeropt ignore-file\n' + MERGEABLE;
   const dir = tree({ Dockerfile: text });
-  const r = cli(['--write'], dir);
+  const r = cli([...M, '--write'], dir);
   assert.is(r.status, 0);
   assert.is(readFileSync(join(dir, 'Dockerfile'), 'utf8'), text);
   assert.ok(r.stdout.includes('1 ignored'));
@@ -107,11 +111,11 @@ write.run();
 const check = suite('cli: --check and exit codes');
 check('exit 1 and file names when changes are pending; 0 when clean', () => {
   const dir = tree({ 'a/Dockerfile': MERGEABLE, 'b/Dockerfile': CLEAN });
-  const r = cli(['--check'], dir);
+  const r = cli([...M, '--check'], dir);
   assert.is(r.status, 1);
   assert.is(r.stdout, 'a/Dockerfile\n');
   assert.ok(r.stderr.includes('1 file would be rewritten'));
-  assert.is(cli(['--check', 'b'], dir).status, 0);
+  assert.is(cli([...M, '--check', 'b'], dir).status, 0);
   cleanup(dir);
 });
 check('usage errors exit 2 with a sentence', () => {
@@ -130,7 +134,7 @@ check('usage errors exit 2 with a sentence', () => {
   cleanup(dir);
 });
 check('--skip merge-run leaves the file alone; --only merge-run runs it', () => {
-  const dir = tree({ Dockerfile: MERGEABLE });
+  const dir = tree({ Dockerfile: ONLY_MERGE });
   assert.is(cli(['--check', '--skip', 'merge-run'], dir).status, 0);
   assert.is(cli(['--check', '--only', 'merge-run'], dir).status, 1);
   cleanup(dir);
@@ -144,12 +148,26 @@ check('--list, --help and --version', () => {
   assert.ok(/^\d+\.\d+\.\d+\n$/.test(cli(['--version'], dir).stdout));
   cleanup(dir);
 });
+
+check('the default pipeline labels each change: build-only, runtime for a new user', () => {
+  const dir = tree({ Dockerfile: 'FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\nCMD ["curl", "--version"]\n' });
+  const r = cli([], dir);
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(r.stdout.includes('[build-only] merge-run:2'), r.stdout);
+  assert.ok(r.stdout.includes('[build-only] cache-mounts:'), r.stdout);
+  assert.ok(r.stdout.includes('[runtime] non-root:'), r.stdout);
+  const safe = cli(['--safe-only'], dir);
+  assert.not.ok(safe.stdout.includes('+USER 1001'), safe.stdout);
+  assert.ok(cli([], dir).stdout.includes('+USER 1001'));
+  assert.not.ok(r.stdout.includes('pin-digests'), '~> network transforms are opt-in');
+  cleanup(dir);
+});
 check.run();
 
 const json = suite('cli: --json');
 json('one JSON document with status, outcomes and diff per file', () => {
   const dir = tree({ 'a/Dockerfile': MERGEABLE, 'b/Dockerfile': 'FROM debian:12\nRUN cd /x\nRUN make\n', 'c/Dockerfile': 'FROM x\nRUN a\u0000\n' });
-  const r = cli(['--json'], dir);
+  const r = cli([...M, '--json'], dir);
   assert.is(r.status, 2);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.files.map((f: { file: string; status: string }) => [f.file, f.status]), [['a/Dockerfile', 'changed'], ['b/Dockerfile', 'unchanged'], ['c/Dockerfile', 'error']]);
@@ -166,7 +184,7 @@ json.run();
 const bad = suite('cli: bad input');
 bad('one failing file never stops the batch; exit 2; the others are still written', () => {
   const dir = tree({ 'a/Dockerfile': MERGEABLE, 'b/Dockerfile': Buffer.from([0x46, 0x52, 0x4f, 0x4d, 0x00, 0x0a]), 'c/Dockerfile': MERGEABLE });
-  const r = cli(['--write'], dir);
+  const r = cli([...M, '--write'], dir);
   assert.is(r.status, 2);
   assert.is(readFileSync(join(dir, 'a/Dockerfile'), 'utf8'), MERGED);
   assert.is(readFileSync(join(dir, 'c/Dockerfile'), 'utf8'), MERGED);
