@@ -63,10 +63,10 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
   // restate the first pass's, or describe the pipeline's own output, e.g. "already multi-stage").
   const outcomes: ReportedOutcome[] = [];
   for (let pass = 1; ; pass++) {
-    const r = await runPass(text, opts);
+    const r = await runPass(text, opts, (pass - 1) * opts.transforms.length);
     outcomes.push(...(pass === 1 ? r.outcomes : r.outcomes.filter((o) => o.kind === 'rewrite')));
     if (r.text === text) {
-      return { text: hasBom ? BOM + text : text, outcomes: sortOutcomes(outcomes, opts.transforms), ignored: false };
+      return { text: hasBom ? BOM + text : text, outcomes: sortOutcomes(outcomes), ignored: false };
     }
     if (pass === MAX_PASSES) {
       throw new InternalError(`the transforms did not settle after ${MAX_PASSES} passes (last changes: ${r.outcomes.filter((o) => o.kind === 'rewrite').map((o) => `${o.transform}:${o.line}`).join(', ')})`);
@@ -75,20 +75,20 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
   }
 }
 
-/** Outcomes in pipeline order of their transform, then by line (stable). */
-function sortOutcomes(outcomes: ReportedOutcome[], transforms: readonly Transform<any>[]): ReportedOutcome[] {
-  const order = new Map(transforms.map((t, i) => [t.id, i]));
+/** Outcomes in the order the steps ran, then by line (stable). */
+function sortOutcomes(outcomes: ReportedOutcome[]): ReportedOutcome[] {
   return outcomes
     .map((o, i) => ({ o, i }))
-    .sort((a, b) => (order.get(a.o.transform) ?? 0) - (order.get(b.o.transform) ?? 0) || a.o.line - b.o.line || a.i - b.i)
+    .sort((a, b) => (a.o.step ?? 0) - (b.o.step ?? 0) || a.o.line - b.o.line || a.i - b.i)
     .map((x) => x.o);
 }
 
 /** One pass: every transform once, in order, each on a fresh parse of the current text (BOM already stripped). */
-async function runPass(input: string, opts: PipelineOptions): Promise<{ text: string; outcomes: ReportedOutcome[] }> {
+async function runPass(input: string, opts: PipelineOptions, firstStep: number): Promise<{ text: string; outcomes: ReportedOutcome[] }> {
   let text = input;
   const outcomes: ReportedOutcome[] = [];
-  for (const t of opts.transforms) {
+  for (const [k, t] of opts.transforms.entries()) {
+    const step = firstStep + k;
     const doc = new DocView(text);
     const options = { ...(t.defaults as object), ...(opts.options?.[t.id] ?? {}) };
     let result: Outcome[];
@@ -109,20 +109,20 @@ async function runPass(input: string, opts: PipelineOptions): Promise<{ text: st
     const suppressed = ignoredRanges(doc, t.id);
     const edits: Edit[] = [];
     for (const o of result) {
-      if (o.kind === 'refuse') { outcomes.push({ transform: t.id, kind: 'refuse', line: o.line, message: o.reason }); continue; }
-      if (o.kind === 'note') { outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: o.message }); continue; }
-      if (o.kind === 'error') { outcomes.push({ transform: t.id, kind: 'error', line: o.line, message: o.hint ? `${o.message} (${o.hint})` : o.message }); continue; }
+      if (o.kind === 'refuse') { outcomes.push({ transform: t.id, kind: 'refuse', line: o.line, message: o.reason, step }); continue; }
+      if (o.kind === 'note') { outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: o.message, step }); continue; }
+      if (o.kind === 'error') { outcomes.push({ transform: t.id, kind: 'error', line: o.line, message: o.hint ? `${o.message} (${o.hint})` : o.message, step }); continue; }
       const safety = o.safety ?? t.safety;
       if (o.edits.some((e) => suppressed.some((r) => e.start <= r.end && e.end >= r.start))) {
-        outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: `not applied (# dockeropt ignore): ${o.message}` });
+        outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: `not applied (# dockeropt ignore): ${o.message}`, step });
         continue;
       }
       if (opts.safeOnly && safety === 'runtime') {
-        outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: `not applied (--safe-only, changes the running image): ${o.message}` });
+        outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: `not applied (--safe-only, changes the running image): ${o.message}`, step });
         continue;
       }
       edits.push(...o.edits);
-      outcomes.push({ transform: t.id, kind: 'rewrite', line: o.line, message: o.message, safety, edits: o.edits });
+      outcomes.push({ transform: t.id, kind: 'rewrite', line: o.line, message: o.message, safety, edits: o.edits, step });
     }
     if (edits.length === 0) continue;
     try {

@@ -84,6 +84,11 @@ export interface ReportedOutcome {
   safety?: Safety;
   /** For rewrites: the edits, as offsets into the text the transform saw (after earlier transforms). */
   edits?: Edit[];
+  /**
+   * Which application of a transform produced it: 0, 1, … in the order the pipeline ran them, across
+   * passes. The text a step saw is the original with the edits of every earlier step applied.
+   */
+  step?: number;
 }
 
 export type FileStatus = 'changed' | 'unchanged' | 'ignored' | 'error';
