@@ -802,7 +802,11 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
   const multiline = r.end.line > r.start.line;
   const sep = multiline ? ` ${doc.escapeChar}${doc.eol}${continuationIndentOf(doc, ins)}` : ' ';
   const pieces = toAdd.map((mt) => mountFlag(mt, user) + sep);
-  if (plan.aptKeep) pieces.push(multiline ? APT_KEEP_STEP.trimEnd() + sep : APT_KEEP_STEP);
+  if (plan.aptKeep) {
+    // follow the RUN's own chaining style: `&& cmd` at the start of continuation lines, or `cmd && \` at their end
+    const leading = multiline && Array.from({ length: r.end.line - r.start.line }, (_, k) => doc.lineText(r.start.line + 1 + k).trimStart()).some((t) => t.startsWith('&&'));
+    pieces.push(!multiline ? APT_KEEP_STEP : leading ? APT_KEEP_STEP.replace(/ && /g, `${sep}&& `) : APT_KEEP_STEP.trimEnd() + sep);
+  }
   const insertion = pieces.join('');
   // the flags go first: an inserted `UV_LINK_MODE=copy ` may sit at the same offset and must follow them
   const edits = insertion ? [insertAt(view.docStart, insertion), ...plan.edits] : [...plan.edits];
