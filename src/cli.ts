@@ -170,6 +170,7 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
     ...(contextFor ? { contextFor } : {}),
     ...(v['no-config'] ? { config: false as const } : typeof v.config === 'string' ? { config: v.config } : {}),
     ...(jobs ? { jobs } : {}),
+    lean: true,
   };
   if (v.interactive) return interactive(io, optimizeOpts, Boolean(v['per-change']), typeof v['diff-out'] === 'string' ? v['diff-out'] : null, color);
   const spinner = await startProgress(io, Boolean(v.quiet || format !== 'human'));

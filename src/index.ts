@@ -56,6 +56,10 @@ export interface OptimizeOptions {
   config?: string | false;
   /** Files processed at once (default: the number of CPUs). */
   jobs?: number;
+  /** Worker threads for big batches (default true; used only when it pays, see src/workers.ts). */
+  threads?: boolean;
+  /** Drop the text of unchanged files from the result (bounds memory on big trees). */
+  lean?: boolean;
   /** The transforms to choose from, in pipeline order (default: the built-in ones). */
   transforms?: readonly Transform<any>[];
   services?: Services;
@@ -111,6 +115,8 @@ function runOptions(o: OptimizeOptions): RunOptions {
     write: Boolean(o.write),
     safeOnly: Boolean(o.safeOnly),
     concurrency: jobs,
+    ...(o.threads === false ? { threads: false } : {}),
+    ...(o.lean ? { lean: true } : {}),
     ...(settingsFor ? { settingsFor } : {}),
     ...(o.services ? { services: o.services } : {}),
     ...(o.contextFor ? { contextFor: o.contextFor } : {}),

@@ -39,6 +39,10 @@ export interface RunOptions {
    * first one runs, so a bad config stops the run before anything is written.
    */
   settingsFor?: (path: string) => FileSettings | null | undefined;
+  /** Use worker threads when the batch is large enough and nothing prevents it (see src/workers.ts). Default true. */
+  threads?: boolean;
+  /** Drop the text of files that did not change once they are processed (bounds memory on big trees). */
+  lean?: boolean;
 }
 
 /** What runs on one file. Return the same object for files that share it: `prepare` runs once per object. */
@@ -135,16 +139,24 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   opts.onStart?.(total);
   let done = 0;
   let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const f = files[next++]!;
-      const p = f.profile;
-      const r = await processFile(f.path, f.display, { ...opts, transforms: p.transforms, options: p.options, safeOnly: p.safeOnly, state: p.state });
-      results.push(r);
-      opts.onFile?.(++done, total, r);
-    }
+  const collect = (r: FileResult) => {
+    if (opts.lean && r.status !== 'changed' && r.status !== 'error') { r.before = ''; r.after = ''; }
+    results.push(r);
+    opts.onFile?.(++done, total, r);
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 8, files.length)) }, worker));
+  const workers = opts.threads !== false ? await import('./workers.js') : null;
+  if (workers && await workers.workersFit(plan, opts)) {
+    await workers.runOnWorkers(plan, opts, opts.concurrency ?? 1, collect);
+  } else {
+    const worker = async () => {
+      while (next < files.length) {
+        const f = files[next++]!;
+        const p = f.profile;
+        collect(await processFile(f.path, f.display, { ...opts, transforms: p.transforms, options: p.options, safeOnly: p.safeOnly, state: p.state }));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 8, files.length)) }, worker));
+  }
   await plan.finish(Boolean(opts.write));
   results.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { files: results, summary: summarize(results) };

@@ -65,4 +65,16 @@ lib('--jobs does not change the result or its order', async () => {
   assert.equal(many.files.map((f) => [f.file, f.status, f.after]), one.files.map((f) => [f.file, f.status, f.after]));
   cleanup(dir);
 });
+lib('worker threads on a big batch give the same results, in the same order, as the main thread', async () => {
+  const { WORKER_MIN_FILES } = await import('../src/workers.js');
+  const files: Record<string, string> = {};
+  for (let i = 0; i < WORKER_MIN_FILES; i++) files[`g${i % 7}/s${i}/Dockerfile`] = i % 3 ? MERGEABLE : i % 2 ? 'FROM x\nRUN cd /x\nRUN make\n' : 'FROM x\u0000\n';
+  const dir = tree(files);
+  const main = await optimize({ cwd: dir, only: ['merge-run'], jobs: 2, threads: false, config: false });
+  const threaded = await optimize({ cwd: dir, only: ['merge-run'], jobs: 2, config: false, lean: true });
+  assert.equal(threaded.files.map((f) => [f.file, f.status, f.outcomes, f.status === 'changed' ? f.after : '']), main.files.map((f) => [f.file, f.status, f.outcomes, f.status === 'changed' ? f.after : '']));
+  assert.equal(threaded.summary, main.summary);
+  assert.is(threaded.files.find((f) => f.status === 'unchanged')!.before, '', 'lean drops unchanged text');
+  cleanup(dir);
+});
 lib.run();

@@ -59,6 +59,11 @@ export function locate(f: FileResult): Located[] {
     const seen = consistent ? texts[k]! : original;
     const earlier = consistent ? steps.slice(0, k) : [];
     // the outcome's line, mapped back (clamped into the enclosing earlier edit when it lies in inserted text)
+    if (earlier.every((s) => s.edits.length === 0) && o.kind !== 'rewrite') {
+      // nothing changed before this outcome (also: a lean result without its text): its line is the file's
+      out.push({ outcome: o, start: { line: o.line, column: 1 }, end: { line: o.line, column: 1 }, fix: null });
+      continue;
+    }
     const seenStarts = lineStarts(seen);
     const lineOffset = seenStarts[Math.min(Math.max(o.line, 1), seenStarts.length) - 1] ?? 0;
     const at = mapBack(lineOffset, earlier, 'start', false) ?? 0;
