@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import { contextFs } from './context-fs.js';
 import { BOM } from './document.js';
 import { applyEdits, sortEdits, type Edit } from './edits.js';
-import { runPipeline } from './pipeline.js';
+import { MAX_PASSES, runPipeline } from './pipeline.js';
 import { describeError, processFile, readDockerfile, summarize, type Plan, type RunOptions, type RunResult } from './run.js';
 import { writeAtomic } from './write.js';
 import { colorDiff, outcomeLines, plain, unifiedDiff, type Colors } from './report/human.js';
@@ -137,6 +137,11 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
     let ignored = false;
     let failed: FileResult | null = null;
     let shownHeader = false;
+    // passes repeat while accepted changes open new ones, as in the pipeline (src/pipeline.ts MAX_PASSES);
+    // a change declined once is not asked again in a later pass
+    const declinedKeys = new Set<string>();
+    for (let pass = 1; pass <= MAX_PASSES && !quit && !failed && !ignored; pass++) {
+    const passStart = text;
     for (const t of p.transforms) {
       if (quit) break;
       let res;
@@ -151,8 +156,11 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
       }
       if (res.ignored) { ignored = true; break; }
       const accepted: Edit[] = [];
-      for (const out of res.outcomes) {
-        if (out.kind !== 'rewrite') { outcomes.push(out); continue; }
+      // only this transform's first application: its edits are offsets into `text`
+      for (const out of res.outcomes.filter((x) => (x.step ?? 0) === 0)) {
+        if (out.kind !== 'rewrite') { if (pass === 1) outcomes.push(out); continue; }
+        const key = changeKey(text, out);
+        if (pass > 1 && declinedKeys.has(key)) continue;
         if (quit) { outcomes.push(declined(out)); continue; }
         let answer: Answer;
         if (acceptAll.has(t.id)) {
@@ -166,12 +174,14 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
           answer = await ask();
         }
         if (answer === 'quit') { quit = true; outcomes.push(declined(out)); continue; }
-        if (answer === 'no') { outcomes.push(declined(out)); continue; }
+        if (answer === 'no') { declinedKeys.add(key); outcomes.push(declined(out)); continue; }
         if (answer === 'all') acceptAll.add(t.id);
         accepted.push(...(out.edits ?? []));
         outcomes.push(out);
       }
       if (accepted.length) text = applyEdits(text, sortEdits(accepted));
+    }
+    if (text === passStart) break;
     }
     if (failed) { results.push(failed); continue; }
     const after = (hasBom ? BOM : '') + text;
@@ -188,6 +198,11 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
   await plan.finish(anyWritten);
   results.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { files: results, summary: summarize(results) };
+}
+
+/** Identifies a proposed change independently of offsets: transform, message, replaced and inserted text. */
+function changeKey(text: string, o: ReportedOutcome): string {
+  return [o.transform, o.message.replace(/\d+/g, 'N'), ...(o.edits ?? []).map((e) => `${text.slice(e.start, e.end)}\u0000${e.text}`)].join('\u0001');
 }
 
 /** A rewrite the reviewer said no to: kept in the report as a note, never applied. */

@@ -102,6 +102,20 @@ changes('transforms are decided in pipeline order: a later one runs on the text 
   assert.is(read(dir, 'yes/Dockerfile'), 'FROM a\nLABEL tested=yes\nRUN x\n');
   cleanup(dir);
 });
+changes('later passes ask for changes that accepted ones opened, and never re-ask a declined one', async () => {
+  // shout runs before add-label but only has work once the label exists: a second pass, as in the pipeline
+  const shout = { id: 'shout', summary: 's', safety: 'build-only' as const, defaults: {}, apply: (doc: { text: string }) => {
+    const i = doc.text.indexOf('tested=yes');
+    return i === -1 ? [] : [{ kind: 'rewrite' as const, line: 2, message: 'shouted', edits: [{ start: i + 7, end: i + 10, text: 'YES' }] }];
+  } };
+  const dir = tree({ 'a/Dockerfile': 'FROM a\nrun x\n', 'b/Dockerfile': 'FROM a\nrun x\n' });
+  const { questions } = await reviewed(dir, ['y', 'y', 'y', 'n', 'y'], { transforms: [shout, labelTransform, upperRun], perChange: true });
+  assert.is(read(dir, 'a/Dockerfile'), 'FROM a\nLABEL tested=YES\nRUN x\n');
+  // b: label declined, RUN accepted; the second pass must not ask about the label again
+  assert.is(read(dir, 'b/Dockerfile'), 'FROM a\nRUN x\n');
+  assert.is(questions, 5);
+  cleanup(dir);
+});
 changes('the label shows runtime changes; [a]ll covers only that transform', async () => {
   const dir = tree({ 'a/Dockerfile': 'FROM a\nrun x\n', 'b/Dockerfile': 'FROM a\nrun x\n' });
   const { out, questions } = await reviewed(dir, ['a', 'n', 'y'], { transforms: [labelTransform, upperRun], perChange: true });

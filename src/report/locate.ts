@@ -32,10 +32,12 @@ export function locate(f: FileResult): Located[] {
   const steps: Step[] = [];
   const stepOf = new Map<ReportedOutcome, number>();
   const texts: string[] = [original];
-  let current: string | null = null;
+  // outcomes come in step order (a step: one transform applied in one pipeline pass)
+  let current: string | number | null = null;
   for (const o of f.outcomes) {
-    if (o.transform !== current) {
-      current = o.transform;
+    const key = o.step ?? o.transform;
+    if (key !== current) {
+      current = key;
       steps.push({ edits: [] });
     }
     stepOf.set(o, steps.length - 1);
