@@ -1,22 +1,34 @@
 /**
- * A small OCI distribution client: resolves a tag to the digest `docker pull` would use, with Node's
- * fetch. What it does, and why:
+ * A small OCI distribution client: resolves a tag to the digest `docker pull` would use, and reads
+ * manifests, with Node's fetch. What it does, and why:
  * - `HEAD /v2/<name>/manifests/<tag>` with an Accept header listing the OCI index, Docker manifest list,
  *   OCI manifest and Docker v2 manifest types. With fewer types a registry may answer with a converted
  *   manifest (distribution 2.8 turns a manifest list into the amd64 child or a schema1 document), so a
  *   multi-arch tag would silently pin to one platform. A schema1 (`prettyjws`) answer is rejected.
- * - `Docker-Content-Digest` of the HEAD answer is the digest. When a registry omits it (or a platform
- *   manifest is wanted), `GET` and sha256 of the exact body bytes; a header that disagrees with the body
+ * - `Docker-Content-Digest` of the HEAD answer is the digest. A HEAD answer has no body, so that header
+ *   cannot be checked against anything: it is taken as the registry's word (HEAD is also what keeps
+ *   Docker Hub's pull rate limit untouched), and BuildKit verifies the content against the digest when
+ *   it pulls, so a wrong header makes the build fail loudly, it cannot slip in other bytes.
+ *   `verifyDigests: true` uses GET instead. Whenever a manifest is read with GET (no digest header, a
+ *   platform manifest, `manifest()`, `verifyDigests`), its digest is the sha256 of the exact body bytes;
+ *   a `Docker-Content-Digest` that disagrees, or a body fetched by digest that hashes to another digest,
  *   is an error.
  * - Auth: anonymous first; on 401 the `WWW-Authenticate` challenge says Basic or Bearer. Bearer gets one
  *   token per repository scope (cached, and the challenge is remembered per host so later repositories
  *   skip the anonymous round trip). Credentials come from the docker config (see credentials.ts) and
  *   are only sent over HTTPS or to loopback / --insecure-registry hosts.
  * - Plain HTTP only for loopback hosts and hosts named by --insecure-registry.
- * - 429 and 502/503/504 are retried a bounded number of times, honouring Retry-After; every request
- *   has a timeout; DNS, connection and TLS errors name the host.
- * - `resolve` deduplicates: one lookup per (reference, platform) per client, whether it is in flight or
- *   done, and at most `jobs` lookups run at once.
+ * - Redirects are followed by hand (at most 5): only to https, to loopback, or to an --insecure-registry
+ *   host, and the Authorization header only goes to the host that was asked (the one that challenged);
+ *   a redirect target that then asks for credentials is an error, never a new login.
+ * - Every request has a timeout covering the connection, the headers and the whole body, so a response
+ *   that never ends fails after `timeoutMs`; a timed-out request is not retried, which bounds a lookup by
+ *   (requests in it) x timeoutMs.
+ * - 429 and 500/502/503/504, and a connection reset before the answer was complete, are retried a bounded
+ *   number of times (`retries`, default 3) with exponential backoff (`retryDelayMs` x 2^n, capped at 4 s),
+ *   honouring Retry-After; DNS, connection, TLS and reset errors name the host.
+ * - `resolve` and `manifest` deduplicate: one lookup per (reference, platform) per client, whether it is in
+ *   flight or done, and at most `jobs` lookups run at once.
  */
 import { createHash } from 'node:crypto';
 import { CredentialStore, type Credentials } from './credentials.js';
@@ -73,8 +85,32 @@ export interface Resolution {
   platform?: string;
 }
 
+/** A manifest or index as JSON (only the fields this client reads are typed). */
+export interface ManifestDoc {
+  schemaVersion?: number;
+  mediaType?: string;
+  config?: { mediaType?: string; digest?: string; size?: number };
+  layers?: { mediaType?: string; digest?: string; size?: number }[];
+  manifests?: { digest?: string; mediaType?: string; size?: number; platform?: { os?: string; architecture?: string; variant?: string } }[];
+  [key: string]: unknown;
+}
+
+export interface ManifestResult {
+  /** sha256 of `bytes`, checked against the digest it was asked for or the registry's header. */
+  digest: string;
+  mediaType: string;
+  kind: 'index' | 'manifest';
+  manifest: ManifestDoc;
+  /** The exact bytes the digest was computed over. */
+  bytes: Buffer;
+  /** Set when a platform manifest was picked out of an index. */
+  platform?: string;
+  /** The index it was picked from, when it was. */
+  index?: { digest: string; mediaType: string };
+}
+
 export interface RegistryClientOptions {
-  /** Per request, in milliseconds (default 10 s). */
+  /** Per request, in milliseconds: connecting, the headers and the whole body (default 10 s, at most 600 s). */
   timeoutMs?: number;
   /** Lookups running at once (default 8). */
   jobs?: number;
@@ -84,9 +120,13 @@ export interface RegistryClientOptions {
   registryMap?: Readonly<Record<string, string>>;
   /** Directory holding config.json (default $DOCKER_CONFIG or ~/.docker). */
   dockerConfigDir?: string | null;
-  /** Retries of 429/502/503/504 (default 3); a Retry-After longer than maxRetryAfterMs fails at once. */
+  /** Retries of 429/500/502/503/504 and of resets (default 3, at most 10); a Retry-After longer than maxRetryAfterMs fails at once. */
   retries?: number;
   maxRetryAfterMs?: number;
+  /** First backoff between retries in milliseconds, doubled each time and capped at 4 s (default 250). */
+  retryDelayMs?: number;
+  /** Resolve with GET and check the digest against the body, instead of trusting a HEAD answer's header. */
+  verifyDigests?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Request log (method, URL, status); never receives credentials or tokens. */
   log?: (line: string) => void;
@@ -121,22 +161,53 @@ function retryAfterMs(h: string | null): number | null {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A complete HTTP exchange: the body is read inside the request's timeout. */
+interface Answer {
+  status: number;
+  ok: boolean;
+  headers: Headers;
+  body: Buffer;
+  /** The URL that answered (after redirects). */
+  url: string;
+  /** Set when a redirect took the request to another host than the one asked. */
+  redirectedTo: string | null;
+  /** Tries it took (retries of 429/5xx included). */
+  attempts: number;
+}
+
+const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+const MAX_TIMEOUT_MS = 600_000;
+const MAX_TOKEN_BYTES = 1024 * 1024;
+/** Error bodies are not used: read a little so the connection can be reused. */
+const MAX_ERROR_BYTES = 64 * 1024;
+
 export class RegistryClient {
   readonly credentials: CredentialStore;
   private readonly resolved = new Map<string, Promise<Resolution>>();
+  private readonly manifests = new Map<string, Promise<ManifestResult>>();
   private readonly tokens = new Map<string, Promise<string>>();
   private readonly challenges = new Map<string, Challenge>();
   private readonly insecure: Set<string>;
   private readonly fetchFn: typeof fetch;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
-  /** Requests sent to registries and token servers (for --debug and tests). */
+  /** Requests sent to registries and token servers, every retry and redirect hop included (for --debug and tests). */
   requestCount = 0;
 
   constructor(private readonly opts: RegistryClientOptions = {}) {
     this.credentials = new CredentialStore({ configDir: opts.dockerConfigDir ?? null, ...(opts.env ? { env: opts.env } : {}) });
     this.insecure = new Set((opts.insecureRegistries ?? []).map((h) => h.toLowerCase()));
     this.fetchFn = opts.fetch ?? fetch;
+    const t = opts.timeoutMs ?? 10_000;
+    if (!(t > 0 && t <= MAX_TIMEOUT_MS)) throw new RegistryError(`the registry timeout must be more than 0 and at most ${MAX_TIMEOUT_MS / 1000} s (got ${t / 1000} s)`, undefined, 'config');
+    this.timeoutMs = t;
+    const r = opts.retries ?? 3;
+    if (!(Number.isInteger(r) && r >= 0 && r <= 10)) throw new RegistryError(`registry retries must be an integer from 0 to 10 (got ${r})`, undefined, 'config');
+    this.retries = r;
   }
 
   /** Resolves a tag (or, for an already pinned reference, its tag) once per client; see the module comment. */
@@ -147,6 +218,31 @@ export class RegistryClient {
     if (!p) {
       p = this.limited(() => this.lookup(ref, platform));
       this.resolved.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * Reads a manifest with GET and checks its bytes: by digest when the reference has one (the body must
+   * hash to it), else by tag (latest when there is none; a Docker-Content-Digest header must match the
+   * body). With `platform`, an index is followed to that platform's manifest (read by digest, checked).
+   * Without it an index is returned as the index. A single manifest is returned as it is either way.
+   */
+  manifest(ref: ImageRef, opts: { platform?: Platform | null } = {}): Promise<ManifestResult> {
+    const platform = opts.platform ?? null;
+    const reference = ref.digest ?? ref.tag ?? 'latest';
+    const key = `${ref.registry}/${ref.repository}|${reference}|${platform ? formatPlatform(platform) : ''}`;
+    let p = this.manifests.get(key);
+    if (!p) {
+      p = this.limited(async () => {
+        const t = this.target(ref);
+        const top = await this.getManifest(t, ref, reference);
+        if (!platform || top.kind === 'manifest') return top;
+        const child = pickPlatform(top.manifest, platform, t.name);
+        const m = await this.getManifest(t, ref, child.digest);
+        return { ...m, platform: formatPlatform(platform), index: { digest: top.digest, mediaType: top.mediaType } };
+      });
+      this.manifests.set(key, p);
     }
     return p;
   }
@@ -174,76 +270,96 @@ export class RegistryClient {
     return isLoopbackHost(host) || this.insecure.has(host) || this.insecure.has(registry) ? 'http' : 'https';
   }
 
-  private async lookup(ref: ImageRef, platform: Platform | null): Promise<Resolution> {
+  /** Where a reference's requests go, and how messages name it. */
+  private target(ref: ImageRef): Target {
     const host = this.dialHost(ref.registry);
     const base = `${this.scheme(host, ref.registry)}://${host}`;
-    const url = `${base}/v2/${ref.repository}/manifests/${ref.tag}`;
     const name = familiar({ ...ref, digest: null });
     const where = host === ref.registry || (ref.registry === DOCKER_HUB && host === DOCKER_HUB_API_HOST) ? ref.registry : `${ref.registry} (via ${host})`;
+    return { host, base, name, where };
+  }
 
-    let headerDigest: string | null = null;
-    let mediaType = '';
-    if (!platform) {
-      const res = await this.authed('HEAD', url, ref, host, where);
-      await this.check(res, name, where, host);
-      headerDigest = res.headers.get('docker-content-digest');
-      mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
-      rejectSchema1(mediaType, name, where);
+  private async lookup(ref: ImageRef, platform: Platform | null): Promise<Resolution> {
+    const t = this.target(ref);
+    if (!platform && !this.opts.verifyDigests) {
+      const res = await this.authed('HEAD', `${t.base}/v2/${ref.repository}/manifests/${ref.tag}`, ref, t);
+      this.check(res, t);
+      const headerDigest = res.headers.get('docker-content-digest');
+      const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+      rejectSchema1(mediaType, t.name, t.where);
       if (headerDigest !== null && DIGEST.test(headerDigest) && mediaType !== '') {
         return { digest: headerDigest, mediaType, kind: INDEX_TYPES.has(mediaType) ? 'index' : 'manifest' };
       }
       if (headerDigest !== null && !DIGEST.test(headerDigest)) {
-        throw new RegistryError(`${where} sent an invalid Docker-Content-Digest for ${name}`, undefined, 'protocol');
+        throw new RegistryError(`${t.where} sent an invalid Docker-Content-Digest for ${t.name}`, 'the registry or a proxy in between is altering answers; check it, or pin this image by hand', 'protocol');
       }
     }
-    // no usable digest header, or a platform manifest is wanted: read the manifest and hash its bytes
-    const res = await this.authed('GET', url, ref, host, where);
-    await this.check(res, name, where, host);
-    mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
-    rejectSchema1(mediaType, name, where);
-    const body = await readLimited(res, MAX_MANIFEST_BYTES, name);
-    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
-    const claimed = res.headers.get('docker-content-digest');
-    if (claimed !== null && claimed !== digest) {
-      throw new RegistryError(`${where} sent a Docker-Content-Digest for ${name} that does not match the manifest bytes`, 'the registry or a proxy in between is altering manifests', 'protocol');
-    }
-    let doc: { mediaType?: string; schemaVersion?: number; manifests?: { digest?: string; mediaType?: string; platform?: { os?: string; architecture?: string; variant?: string } }[] };
-    try {
-      doc = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new RegistryError(`${where} sent a manifest for ${name} that is not JSON`, undefined, 'protocol');
-    }
-    if (doc.schemaVersion === 1) throw new RegistryError(`${where} only offers a schema1 manifest for ${name}`, 'schema1 digests are not stable; push the image again with a current client', 'protocol');
-    if (!mediaType) mediaType = doc.mediaType ?? (Array.isArray(doc.manifests) ? MEDIA.ociIndex : MEDIA.ociManifest);
-    const kind = INDEX_TYPES.has(mediaType) || Array.isArray(doc.manifests) ? 'index' : 'manifest';
-    if (!platform || kind === 'manifest') return { digest, mediaType, kind };
-    const child = (doc.manifests ?? []).find((m) => platformMatches(platform, m.platform));
-    if (!child || typeof child.digest !== 'string' || !DIGEST.test(child.digest)) {
-      const have = (doc.manifests ?? []).map((m) => (m.platform ? formatPlatform({ os: m.platform.os ?? '?', architecture: m.platform.architecture ?? '?', variant: m.platform.variant ?? null }) : '?')).filter((p) => !p.startsWith('unknown/'));
-      throw new RegistryError(`${name} has no ${formatPlatform(platform)} image (it has ${have.join(', ') || 'none'})`, 'choose another --platform, or leave it out to pin the multi-platform index', 'not-found');
-    }
+    // no usable digest header, a platform manifest is wanted, or verifyDigests: read the manifest and hash its bytes
+    const top = await this.getManifest(t, ref, ref.tag!);
+    if (!platform || top.kind === 'manifest') return { digest: top.digest, mediaType: top.mediaType, kind: top.kind };
+    const child = pickPlatform(top.manifest, platform, t.name);
     return { digest: child.digest, mediaType: child.mediaType ?? '', kind: 'index', platform: formatPlatform(platform) };
   }
 
-  private async check(res: Response, name: string, where: string, host: string): Promise<void> {
+  /** GET a manifest by tag or digest; its digest is the sha256 of the body, checked as the module comment says. */
+  private async getManifest(t: Target, ref: ImageRef, reference: string): Promise<ManifestResult> {
+    const res = await this.authed('GET', `${t.base}/v2/${ref.repository}/manifests/${reference}`, ref, t, MAX_MANIFEST_BYTES);
+    this.check(res, t);
+    let mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    rejectSchema1(mediaType, t.name, t.where);
+    const body = res.body;
+    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const tampered = 'the registry or a proxy in between is altering manifests; check it (or its cache), or pin this image by hand';
+    if (DIGEST.test(reference) && reference !== digest) {
+      throw new RegistryError(`${t.where} sent a manifest for ${t.name}@${reference.slice(0, 19)}… whose bytes hash to ${digest.slice(0, 19)}…`, tampered, 'protocol');
+    }
+    const claimed = res.headers.get('docker-content-digest');
+    if (claimed !== null && claimed.trim() !== digest) {
+      throw new RegistryError(`${t.where} sent a Docker-Content-Digest for ${t.name} that does not match the manifest bytes`, tampered, 'protocol');
+    }
+    let doc: ManifestDoc;
+    try {
+      const v: unknown = JSON.parse(body.toString('utf8'));
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+      doc = v as ManifestDoc;
+    } catch {
+      throw new RegistryError(`${t.where} sent a manifest for ${t.name} that is not a JSON object`, undefined, 'protocol');
+    }
+    if (doc.schemaVersion === 1) throw new RegistryError(`${t.where} only offers a schema1 manifest for ${t.name}`, 'schema1 digests are not stable; push the image again with a current client', 'protocol');
+    if (!mediaType) mediaType = doc.mediaType ?? (Array.isArray(doc.manifests) ? MEDIA.ociIndex : MEDIA.ociManifest);
+    const kind = INDEX_TYPES.has(mediaType) || Array.isArray(doc.manifests) ? 'index' : 'manifest';
+    return { digest, mediaType, kind, manifest: doc, bytes: body };
+  }
+
+  private check(res: Answer, t: Target): void {
+    const { name, where, host } = t;
     if (res.ok) return;
-    await res.arrayBuffer().catch(() => undefined);
     if (res.status === 404) {
       throw new RegistryError(`${name} was not found on ${where} (HTTP 404: unknown repository or tag)`, 'check the image name and tag', 'not-found');
+    }
+    if (res.status === 401 && res.redirectedTo !== null) {
+      throw new RegistryError(`${where} redirected the request for ${name} to ${res.redirectedTo}, which asks for credentials (HTTP 401)`,
+        `dockeropt sends credentials only to the host that asked for them; have ${host} serve manifests itself, or dial ${res.redirectedTo} directly with --registry-map`, 'unauthorized');
     }
     if (res.status === 401 || res.status === 403) {
       throw new RegistryError(`${where} refused access to ${name} (HTTP ${res.status})`, `log in with: docker login ${host === DOCKER_HUB_API_HOST ? '' : host}`.trimEnd() + ' (dockeropt reads ~/.docker/config.json and its credential helpers)', 'unauthorized');
     }
     if (res.status === 429) throw new RegistryError(`${where} is rate limiting requests (HTTP 429) for ${name}`, 'try again later, or log in for a higher limit', 'rate-limited');
+    if (res.status >= 500) {
+      throw new RegistryError(`${where} answered HTTP ${res.status} for ${name}${res.attempts > 1 ? ` (${res.attempts} tries)` : ''}`,
+        `the registry at ${host} is failing; try again later`, 'protocol');
+    }
     throw new RegistryError(`${where} answered HTTP ${res.status} for ${name}`, undefined, 'protocol');
   }
 
   /** A request with auth: a known challenge is answered up front; otherwise anonymous, then the challenge. */
-  private async authed(method: 'HEAD' | 'GET', url: string, ref: ImageRef, host: string, where: string): Promise<Response> {
+  private async authed(method: 'HEAD' | 'GET', url: string, ref: ImageRef, t: Target, maxBytes = MAX_ERROR_BYTES): Promise<Answer> {
+    const { host, where } = t;
     const known = this.challenges.get(host);
     let auth = known ? await this.authorization(known, ref, host, where) : null;
-    let res = await this.send(method, url, auth, host);
-    if (res.status !== 401) return res;
+    let res = await this.send(method, url, auth, host, { maxBytes });
+    // a 401 from a host we were redirected to is not ours to answer (see check)
+    if (res.status !== 401 || res.redirectedTo !== null) return res;
     const header = res.headers.get('www-authenticate');
     const challenge = header ? parseChallenge(header) : null;
     if (!challenge) return res;
@@ -253,8 +369,7 @@ export class RegistryClient {
     // the cached token was refused (it expired during a long run): ask for a fresh one, once
     if (auth !== null && auth === before && challenge.scheme === 'bearer') auth = await this.authorization(challenge, ref, host, where, true);
     if (auth === null || auth === before) return res;
-    await res.arrayBuffer().catch(() => undefined);
-    res = await this.send(method, url, auth, host);
+    res = await this.send(method, url, auth, host, { maxBytes });
     return res;
   }
 
@@ -301,61 +416,125 @@ export class RegistryClient {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RegistryError(`${where} sent a token realm that is not HTTP(S)`, undefined, 'protocol');
     const creds = await this.credentialsFor(host);
     if (creds) this.requireSafeTransport(url.href, host, where);
-    let res: Response;
+    let res: Answer;
     if (creds?.identityToken) {
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.secret, service, scope, client_id: 'dockeropt' });
-      res = await this.send('POST', url.href, null, url.host, { body: form.toString(), contentType: 'application/x-www-form-urlencoded' });
+      res = await this.send('POST', url.href, null, url.host, { maxBytes: MAX_TOKEN_BYTES, post: { body: form.toString(), contentType: 'application/x-www-form-urlencoded' } });
     } else {
       if (service) url.searchParams.set('service', service);
       url.searchParams.set('scope', scope);
       const auth = creds ? `Basic ${Buffer.from(`${creds.username}:${creds.secret}`).toString('base64')}` : null;
-      res = await this.send('GET', url.href, auth, url.host);
+      res = await this.send('GET', url.href, auth, url.host, { maxBytes: MAX_TOKEN_BYTES });
     }
     if (!res.ok) {
-      await res.arrayBuffer().catch(() => undefined);
       if (res.status === 401 || res.status === 403) {
         throw new RegistryError(`the token server of ${where} rejected the ${creds ? 'stored credentials' : 'anonymous request'} (HTTP ${res.status})`, `log in again with: docker login ${host}`, 'unauthorized');
       }
-      throw new RegistryError(`the token server of ${where} answered HTTP ${res.status}`, undefined, 'protocol');
+      throw new RegistryError(`the token server of ${where} answered HTTP ${res.status}`, res.status >= 500 ? `the token server at ${url.host} is failing; try again later` : undefined, 'protocol');
     }
     let v: { token?: unknown; access_token?: unknown };
     try {
-      v = (await res.json()) as typeof v;
+      v = JSON.parse(res.body.toString('utf8')) as typeof v;
     } catch {
       throw new RegistryError(`the token server of ${where} sent an answer that is not JSON`, undefined, 'protocol');
     }
-    const token = typeof v.token === 'string' && v.token ? v.token : typeof v.access_token === 'string' ? v.access_token : '';
+    const token = typeof v?.token === 'string' && v.token ? v.token : typeof v?.access_token === 'string' ? v.access_token : '';
     if (!token) throw new RegistryError(`the token server of ${where} sent no token`, undefined, 'protocol');
     return token;
   }
 
-  /** One HTTP exchange with timeout and bounded retries of 429/502/503/504. */
-  private async send(method: string, url: string, auth: string | null, host: string, post?: { body: string; contentType: string }): Promise<Response> {
-    const retries = this.opts.retries ?? 3;
-    const timeoutMs = this.opts.timeoutMs ?? 10_000;
-    const headers: Record<string, string> = { 'User-Agent': 'dockeropt (pin-digests)' };
-    if (method !== 'POST' && url.includes('/manifests/')) headers.Accept = ACCEPT;
-    if (auth) headers.Authorization = auth;
-    if (post) headers['Content-Type'] = post.contentType;
-    const shown = redactUrl(url);
+  /**
+   * One HTTP exchange: redirects followed by hand (see the module comment), the body read within the
+   * timeout, and bounded retries of 429/5xx answers and of resets. `host` is the host `auth` belongs to.
+   */
+  private async send(method: string, url: string, auth: string | null, host: string, o: { maxBytes: number; post?: { body: string; contentType: string } }): Promise<Answer> {
+    const max = this.opts.maxRetryAfterMs ?? 30_000;
+    const base = this.opts.retryDelayMs ?? 250;
     for (let attempt = 0; ; attempt++) {
-      let res: Response;
-      this.requestCount++;
+      let res: Answer;
       try {
-        res = await this.fetchFn(url, { method, headers, redirect: 'follow', signal: AbortSignal.timeout(timeoutMs), ...(post ? { body: post.body } : {}) });
+        res = await this.follow(method, url, auth, host, o);
       } catch (e) {
-        throw networkError(e, host, timeoutMs);
+        if (e instanceof RegistryError) throw e;
+        const { error, retryable } = networkError(e, host, this.timeoutMs);
+        if (!retryable) throw error;
+        if (attempt >= this.retries) throw withAttempts(error, attempt);
+        await sleep(Math.min(4000, base * 2 ** attempt));
+        continue;
       }
-      this.opts.log?.(`${method} ${shown} -> ${res.status}`);
-      const retryable = res.status === 429 || res.status === 502 || res.status === 503 || res.status === 504;
-      if (!retryable || attempt >= retries) return res;
+      res.attempts = attempt + 1;
+      if (!RETRY_STATUS.has(res.status) || attempt >= this.retries) return res;
       const after = retryAfterMs(res.headers.get('retry-after'));
-      const max = this.opts.maxRetryAfterMs ?? 30_000;
       if (after !== null && after > max) return res;
-      await res.arrayBuffer().catch(() => undefined);
-      await sleep(after ?? Math.min(4000, 250 * 2 ** attempt));
+      await sleep(after ?? Math.min(4000, base * 2 ** attempt));
     }
   }
+
+  /** One attempt: the request and its redirects, each hop with its own timeout. */
+  private async follow(method: string, url: string, auth: string | null, host: string, o: { maxBytes: number; post?: { body: string; contentType: string } }): Promise<Answer> {
+    let current = new URL(url);
+    const origin = current.host.toLowerCase();
+    for (let hop = 0; ; hop++) {
+      const sameHost = current.host.toLowerCase() === origin;
+      const headers: Record<string, string> = { 'User-Agent': 'dockeropt (pin-digests)' };
+      if (method !== 'POST' && current.pathname.includes('/manifests/')) headers.Accept = ACCEPT;
+      // the Authorization header belongs to the host that challenged: never sent to another one
+      if (auth && sameHost) headers.Authorization = auth;
+      if (o.post) headers['Content-Type'] = o.post.contentType;
+      this.requestCount++;
+      const signal = AbortSignal.timeout(this.timeoutMs);
+      const res = await this.fetchFn(current.href, { method, headers, redirect: 'manual', signal, ...(o.post ? { body: o.post.body } : {}) });
+      this.opts.log?.(`${method} ${redactUrl(current.href)} -> ${res.status}`);
+      if (REDIRECT_STATUS.has(res.status) && res.headers.get('location')) {
+        await res.body?.cancel().catch(() => undefined);
+        const next = this.redirectTarget(current, res.headers.get('location')!, host, hop);
+        if (res.status === 303 && method === 'POST') throw new RegistryError(`the token server at ${current.host} redirected a token request with 303`, undefined, 'protocol');
+        current = next;
+        continue;
+      }
+      const limit = res.ok ? o.maxBytes : MAX_ERROR_BYTES;
+      const body = method === 'HEAD' ? Buffer.alloc(0) : await readLimited(res, limit, current.host, res.ok);
+      const to = current.host.toLowerCase();
+      return { status: res.status, ok: res.ok, headers: res.headers, body, url: current.href, redirectedTo: to === origin ? null : current.host, attempts: 1 };
+    }
+  }
+
+  /** Checks a redirect: at most MAX_REDIRECTS hops, only to https, loopback or --insecure-registry hosts. */
+  private redirectTarget(from: URL, location: string, host: string, hop: number): URL {
+    if (hop + 1 > MAX_REDIRECTS) throw new RegistryError(`${host} redirected more than ${MAX_REDIRECTS} times`, `check the registry's (or its proxy's) redirect configuration at ${from.host}`, 'protocol');
+    let to: URL;
+    try {
+      to = new URL(location, from);
+    } catch {
+      throw new RegistryError(`${from.host} sent a redirect to an invalid URL`, undefined, 'protocol');
+    }
+    if (to.protocol === 'https:') return to;
+    const h = to.host.toLowerCase();
+    if (to.protocol === 'http:' && (isLoopbackHost(h) || this.insecure.has(h))) return to;
+    throw new RegistryError(`refusing to follow a redirect from ${from.host} to ${to.protocol === 'http:' ? `plain HTTP at ${h}` : `a ${to.protocol.replace(/:$/, '')} URL`}`,
+      to.protocol === 'http:' ? `redirects are followed only to https or loopback hosts; if ${h} is trusted, name it with --insecure-registry ${h}` : 'redirects are followed only to https or loopback hosts', 'protocol');
+  }
+}
+
+interface Target {
+  /** The host dialled (with port). */
+  host: string;
+  /** scheme://host */
+  base: string;
+  /** The image as people write it, without a digest. */
+  name: string;
+  /** The registry, with the dialled host when it differs: `docker.io (via 127.0.0.1:5000)`. */
+  where: string;
+}
+
+/** The platform's entry of an index, or a not-found error listing what the index has. */
+function pickPlatform(doc: ManifestDoc, platform: Platform, name: string): { digest: string; mediaType?: string } {
+  const child = (doc.manifests ?? []).find((m) => platformMatches(platform, m.platform));
+  if (!child || typeof child.digest !== 'string' || !DIGEST.test(child.digest)) {
+    const have = (doc.manifests ?? []).map((m) => (m.platform ? formatPlatform({ os: m.platform.os ?? '?', architecture: m.platform.architecture ?? '?', variant: m.platform.variant ?? null }) : '?')).filter((p) => !p.startsWith('unknown/'));
+    throw new RegistryError(`${name} has no ${formatPlatform(platform)} image (it has ${have.join(', ') || 'none'})`, 'choose another --platform, or leave it out to pin the multi-platform index', 'not-found');
+  }
+  return { digest: child.digest, ...(child.mediaType ? { mediaType: child.mediaType } : {}) };
 }
 
 function rejectSchema1(mediaType: string, name: string, where: string): void {
@@ -364,15 +543,30 @@ function rejectSchema1(mediaType: string, name: string, where: string): void {
   }
 }
 
-async function readLimited(res: Response, max: number, name: string): Promise<Buffer> {
+/** Reads a body up to `max` bytes (an error answer's body is cut there, a manifest's is an error). */
+async function readLimited(res: Response, max: number, host: string, strict: boolean): Promise<Buffer> {
+  const tooLarge = () => new RegistryError(`${host} sent an answer larger than ${max >= 1048576 ? `${max / 1048576} MB` : `${max / 1024} KB`}`, 'a manifest is a small JSON document; check the registry, or a proxy in between', 'protocol');
   const len = Number(res.headers.get('content-length') ?? NaN);
-  if (len > max) {
+  if (strict && len > max) {
     await res.body?.cancel().catch(() => undefined);
-    throw new RegistryError(`the manifest of ${name} is larger than ${max / 1048576} MB`, undefined, 'protocol');
+    throw tooLarge();
   }
-  const buf = Buffer.from(await res.arrayBuffer());
-  if (buf.length > max) throw new RegistryError(`the manifest of ${name} is larger than ${max / 1048576} MB`, undefined, 'protocol');
-  return buf;
+  if (!res.body) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let n = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > max) {
+      await reader.cancel().catch(() => undefined);
+      if (strict) throw tooLarge();
+      break;
+    }
+    chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+  }
+  return Buffer.concat(chunks);
 }
 
 /** A URL for logs: the query (token requests carry scope/service only, but be strict) and userinfo are dropped. */
@@ -385,18 +579,41 @@ function redactUrl(url: string): string {
   }
 }
 
-function networkError(e: unknown, host: string, timeoutMs: number): RegistryError {
-  const err = e as { name?: string; cause?: { code?: string; name?: string } };
-  if (err?.name === 'TimeoutError' || err?.name === 'AbortError' || err?.cause?.name === 'TimeoutError') {
-    return new RegistryError(`timed out after ${timeoutMs / 1000} s talking to ${host}`, 'raise --registry-timeout, or check the network', 'timeout');
+/** A reset error after all its retries: the message says how many tries it took. */
+function withAttempts(err: RegistryError, retries: number): RegistryError {
+  return retries === 0 ? err : new RegistryError(`${err.message} (${retries + 1} tries)`, err.hint, err.kind);
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']);
+
+/** A fetch or body-read failure as a RegistryError naming the host; only resets may be retried. */
+function networkError(e: unknown, host: string, timeoutMs: number): { error: RegistryError; retryable: boolean } {
+  const err = e as { name?: string; message?: string; cause?: { code?: string } };
+  const code = err?.cause?.code ?? '';
+  const reset = RESET_CODES.has(code) || (err?.name === 'TypeError' && err?.message === 'terminated');
+  return { error: networkErrorOf(e, host, timeoutMs), retryable: reset && !isTimeout(e) };
+}
+
+function isTimeout(e: unknown): boolean {
+  const err = e as { name?: string; cause?: { name?: string } };
+  return err?.name === 'TimeoutError' || err?.name === 'AbortError' || err?.cause?.name === 'TimeoutError';
+}
+
+function networkErrorOf(e: unknown, host: string, timeoutMs: number): RegistryError {
+  const err = e as { name?: string; message?: string; cause?: { code?: string; name?: string; message?: string } };
+  if (isTimeout(e)) {
+    return new RegistryError(`timed out after ${timeoutMs / 1000} s talking to ${host} (no complete answer)`, 'check the network and the registry; raise --registry-timeout if it is just slow', 'timeout');
   }
   const code = err?.cause?.code ?? '';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new RegistryError(`cannot resolve the registry host ${host} (DNS ${code})`, 'check the host name and your DNS', 'network');
   if (code === 'ECONNREFUSED') return new RegistryError(`connection to ${host} refused`, 'is the registry running on that host and port?', 'network');
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return new RegistryError(`connection to ${host} was reset (${code})`, undefined, 'network');
-  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code) || /ssl|tls|certificate/i.test(String((err?.cause as { message?: string })?.message ?? ''))) {
+  if (RESET_CODES.has(code) || (err?.name === 'TypeError' && err?.message === 'terminated')) {
+    return new RegistryError(`connection to ${host} was reset before the answer was complete (${code || 'terminated'})`,
+      `the registry or a proxy between dockeropt and ${host} dropped the connection; try again, and check that proxy if it keeps happening`, 'network');
+  }
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code) || /ssl|tls|certificate/i.test(String(err?.cause?.message ?? ''))) {
     return new RegistryError(`TLS error talking to ${host} (${code || 'handshake failed'})`, `if the registry speaks plain HTTP, name it with --insecure-registry ${host}`, 'tls');
   }
-  const detail = code || (err?.cause as { message?: string } | undefined)?.message || '';
-  return new RegistryError(`cannot reach ${host}${detail ? ` (${detail})` : ''}`, undefined, 'network');
+  const detail = code || err?.cause?.message || '';
+  return new RegistryError(`cannot reach ${host}${detail ? ` (${detail})` : ''}`, 'check the network, and that the registry host and port are right', 'network');
 }
