@@ -189,7 +189,7 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   const pending = result.files.filter((f) => f.status === 'changed');
   const failed = result.files.filter((f) => f.status === 'error');
   // the impact report (layers, cache, base sizes) of changed files; sizes need the registry unless --offline
-  const impacts = v.json || !(v.check || v.quiet) ? await impactOf(result.files, Boolean(v.offline)) : undefined;
+  const impacts = v.json || !(v.check || v.quiet) ? await impactOf(result.files, Boolean(v.offline), transformOptions['pin-digests']) : undefined;
   if (format === 'sarif') {
     const { sarifReport } = await import('./report/sarif.js');
     io.stdout.write(sarifReport(result, { version: version(), transforms, cwd: io.cwd, root: result.root }));
@@ -235,9 +235,10 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
 }
 
 /** Impact per changed file; base sizes come from the registry only when some FROM changed and not --offline. */
-async function impactOf(files: readonly import('./types.js').FileResult[], offline: boolean) {
-  const { impactsOf, registrySizes } = await import('./impact-sizes.js');
-  return impactsOf(files, offline ? null : registrySizes());
+async function impactOf(files: readonly import('./types.js').FileResult[], offline: boolean, pinOptions?: Record<string, unknown>) {
+  const { impactsOf, registryOptionsFrom, registrySizes } = await import('./impact-sizes.js');
+  // the same registries, insecure hosts and docker config as pin-digests
+  return impactsOf(files, offline ? null : registrySizes(await registryOptionsFrom(pinOptions)));
 }
 
 /** `--context DIR`: only for a single Dockerfile (a batch gets each file's context from compose files). */

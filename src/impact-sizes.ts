@@ -1,55 +1,56 @@
 /**
  * Prices the base-image changes of an impact report: the compressed linux/amd64 size of an image is the
- * sum of the layer sizes in its platform manifest. The lookups go through pin-digests' RegistryClient
- * (its auth, credentials, retries and HTTP rules). The client only hands out digests, so it is given a
- * fetch that keeps the manifest bodies it reads: resolving the tag for linux/amd64 reads the index (or
- * the single manifest), and resolving the picked child digest reads the platform manifest.
+ * sum of the layer sizes in its platform manifest. The manifests are read with pin-digests'
+ * RegistryClient.manifest (its auth, credentials, retries, timeouts, redirect rules, and bytes checked
+ * against their digests), configured from pin-digests' own options (registry map, insecure registries,
+ * docker config, timeout), so sizes come from the same registries the pins do.
  */
 import { RegistryClient, RegistryError, parsePlatform, type RegistryClientOptions } from './registry/client.js';
-import { parseReference, type ImageRef } from './registry/reference.js';
+import { parseReference } from './registry/reference.js';
 import { computeImpact, type FileImpact } from './impact.js';
 import type { FileResult } from './types.js';
 
 /** Compressed size in bytes of an image reference for linux/amd64; rejects with a reason. */
 export type SizeLookup = (image: string) => Promise<number>;
 
-interface ManifestDoc { layers?: { size?: unknown }[]; manifests?: unknown[] }
+/**
+ * Client options from pin-digests' options as given (`--registry-map`, `--insecure-registry`,
+ * `--registry-timeout`, `--jobs`, `dockerConfig`; raw, before defaults), checked by pin-digests' own parser;
+ * one that does not parse is left out.
+ * Without a `--registry-timeout` the sizes keep their shorter 5 s: they are an extra, not the run's work.
+ */
+export async function registryOptionsFrom(raw: Readonly<Record<string, unknown>> | undefined): Promise<RegistryClientOptions> {
+  const { pinDigests } = await import('../transforms/pin-digests.js');
+  const parse = (r: Record<string, unknown>) => pinDigests.parseOptions!({ ...pinDigests.defaults, ...r });
+  // an option that does not parse is left out here: sizes are an extra, pin-digests reports it when it runs
+  const given: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw ?? {})) {
+    try { parse({ [k]: v }); given[k] = v; } catch { /* left out */ }
+  }
+  const o = parse(given);
+  return {
+    registryMap: o.registryMap,
+    insecureRegistries: o.insecureRegistries,
+    dockerConfigDir: o.dockerConfig,
+    jobs: o.jobs,
+    ...(given.registryTimeout !== undefined ? { timeoutMs: o.registryTimeout * 1000 } : {}),
+  };
+}
 
 /** A size lookup over a registry client made with `opts` (one client, and one lookup per image, per call). */
 export function registrySizes(opts: RegistryClientOptions = {}): SizeLookup {
-  const bodies = new Map<string, string>();
-  const base = opts.fetch ?? fetch;
-  const keeping: typeof fetch = async (input, init) => {
-    const res = await base(input, init);
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if ((init?.method ?? 'GET') === 'GET' && res.ok && url.includes('/manifests/')) {
-      bodies.set(url, await res.clone().text());
-    }
-    return res;
-  };
   // made on the first lookup: a run with no base change never touches the docker config
   let made: RegistryClient | null = null;
-  const clientOf = () => (made ??= new RegistryClient({ timeoutMs: 5000, retries: 1, ...opts, fetch: keeping }));
+  const clientOf = () => (made ??= new RegistryClient({ timeoutMs: 5000, retries: 1, ...opts }));
   const amd64 = parsePlatform('linux/amd64');
   const cache = new Map<string, Promise<number>>();
-  const bodyOf = (ref: ImageRef, tagOrDigest: string): ManifestDoc => {
-    const suffix = `/v2/${ref.repository}/manifests/${tagOrDigest}`;
-    for (const [url, body] of bodies) if (url.endsWith(suffix)) return JSON.parse(body) as ManifestDoc;
-    throw new RegistryError(`no manifest body was read for ${ref.repository}:${tagOrDigest}`, undefined, 'protocol');
-  };
   const sizeOf = async (image: string): Promise<number> => {
     const ref = parseReference(image);
-    const tag = ref.digest ?? ref.tag ?? 'latest';
-    const client = clientOf();
-    const top = await client.resolve({ ...ref, tag, digest: null }, amd64);
-    let doc = bodyOf(ref, tag);
-    if (Array.isArray(doc.manifests)) {
-      // an index: `top.digest` is the linux/amd64 child; read it by digest
-      await client.resolve({ ...ref, tag: top.digest, digest: null }, amd64);
-      doc = bodyOf(ref, top.digest);
-    }
-    if (!Array.isArray(doc.layers)) throw new RegistryError(`the manifest of ${image} lists no layers`, undefined, 'protocol');
-    return doc.layers.reduce<number>((n, l) => n + (typeof l.size === 'number' ? l.size : 0), 0);
+    // an index is followed to its linux/amd64 manifest; a single manifest is taken as it is
+    const m = await clientOf().manifest(ref, { platform: amd64 });
+    const layers = m.manifest.layers;
+    if (m.kind !== 'manifest' || !Array.isArray(layers)) throw new RegistryError(`the manifest of ${image} lists no layers`, undefined, 'protocol');
+    return layers.reduce<number>((n, l) => n + (typeof l?.size === 'number' ? l.size : 0), 0);
   };
   return (image) => {
     let p = cache.get(image);
