@@ -42,6 +42,7 @@ export class DocView {
     const lf = text.indexOf('\n');
     this.eol = crlf !== -1 && crlf + 1 === lf ? '\r\n' : '\n';
     this.escapeChar = this.dockerfile.getEscapeCharacter();
+    for (const ins of this.dockerfile.getInstructions()) memoize(ins);
     this.lineStarts = [0];
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
   }
@@ -142,6 +143,26 @@ export class DocView {
     let best = '    ', n = 0;
     for (const [ind, c] of counts) if (c > n) { best = ind; n = c; }
     return best;
+  }
+}
+
+/**
+ * dockerfile-ast recomputes arguments, flags and ranges from the text on every call, and transforms ask
+ * often; the text behind a parsed instruction never changes, so each answer is kept on the instance.
+ */
+const MEMOIZED = ['getArguments', 'getArgumentsRange', 'getArgumentsRanges', 'getRawArgumentsContent', 'getArgumentsContent', 'getFlags', 'getRange', 'getHeredocs', 'getProperties', 'getImage', 'getImageName', 'getImageTag', 'getBuildStage', 'getExpandedArguments', 'getVariables'] as const;
+function memoize(ins: Instruction): void {
+  const obj = ins as unknown as Record<string, unknown>;
+  for (const name of MEMOIZED) {
+    const fn = obj[name];
+    if (typeof fn !== 'function') continue;
+    let done = false;
+    let value: unknown;
+    obj[name] = function memoized(this: unknown, ...args: unknown[]) {
+      if (args.length > 0) return (fn as (...a: unknown[]) => unknown).apply(ins, args);
+      if (!done) { value = (fn as () => unknown).call(ins); done = true; }
+      return value;
+    };
   }
 }
 

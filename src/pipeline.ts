@@ -75,6 +75,13 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
   }
 }
 
+/** A parsed view of `text`, reused while the text is the same (the last pass re-reads the text it ended with). */
+const docCache = { text: null as string | null, doc: null as DocView | null };
+function docFor(text: string): DocView {
+  if (docCache.text !== text || docCache.doc === null) { docCache.doc = new DocView(text); docCache.text = text; }
+  return docCache.doc;
+}
+
 /** Outcomes in the order the steps ran, then by line (stable). */
 function sortOutcomes(outcomes: ReportedOutcome[]): ReportedOutcome[] {
   return outcomes
@@ -87,9 +94,11 @@ function sortOutcomes(outcomes: ReportedOutcome[]): ReportedOutcome[] {
 async function runPass(input: string, opts: PipelineOptions, firstStep: number): Promise<{ text: string; outcomes: ReportedOutcome[] }> {
   let text = input;
   const outcomes: ReportedOutcome[] = [];
+  // parse once, and again only after a transform actually changed the text (parsing is most of the cost)
+  let doc: DocView | null = null;
   for (const [k, t] of opts.transforms.entries()) {
     const step = firstStep + k;
-    const doc = new DocView(text);
+    if (doc === null || doc.text !== text) doc = docFor(text);
     const options = { ...(t.defaults as object), ...(opts.options?.[t.id] ?? {}) };
     let result: Outcome[];
     try {

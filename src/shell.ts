@@ -35,12 +35,14 @@ export interface ShellView {
  * Returns null when the instruction has no arguments.
  */
 export function runShellView(doc: DocView, ins: Instruction): ShellView | null {
+  const cached = viewCache.get(ins);
+  if (cached !== undefined) return cached;
   const argRange = ins.getArgumentsRange();
-  if (!argRange) return null;
-  const docStart = doc.offsetAt(argRange.start);
-  const docEnd = doc.span(ins).end;
-  return shellViewOf(doc.text, docStart, docEnd, doc.escapeChar);
+  const view = argRange ? shellViewOf(doc.text, doc.offsetAt(argRange.start), doc.span(ins).end, doc.escapeChar) : null;
+  viewCache.set(ins, view);
+  return view;
 }
+const viewCache = new WeakMap<Instruction, ShellView | null>();
 
 /** The shell text of `src[start, end)` with Dockerfile line continuations resolved; exported for tests. */
 export function shellViewOf(src: string, docStart: number, docEnd: number, escape: string): ShellView {
@@ -110,6 +112,18 @@ export interface ParsedShell {
 
 /** Parses shell text (bash dialect: a superset of what `/bin/sh` images accept), or returns the error. */
 export function parseShell(text: string): ParsedShell | { error: string } {
+  // several transforms, and every pass, parse the same RUN: keep the last results (trees are never mutated)
+  const hit = parseCache.get(text);
+  if (hit) return hit;
+  const r = parseShellUncached(text);
+  if (parseCache.size >= PARSE_CACHE_SIZE) parseCache.delete(parseCache.keys().next().value!);
+  parseCache.set(text, r);
+  return r;
+}
+const PARSE_CACHE_SIZE = 512;
+const parseCache = new Map<string, ParsedShell | { error: string }>();
+
+function parseShellUncached(text: string): ParsedShell | { error: string } {
   if (text.length > MAX_SHELL_CHARS) return { error: `it is ${text.length} characters long, more than the ${MAX_SHELL_CHARS} this tool analyses` };
   // one parser for the process: creating one costs more than parsing a typical RUN
   parser ??= syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash));

@@ -33,6 +33,13 @@ export function isWindowsImage(image: string | null): boolean {
 
 /** Computes the state before each instruction (the state it runs in). */
 export function instructionStates(doc: DocView): Map<Instruction, InstructionState> {
+  let cached = statesCache.get(doc);
+  if (!cached) { cached = computeStates(doc); statesCache.set(doc, cached); }
+  return cached;
+}
+const statesCache = new WeakMap<DocView, Map<Instruction, InstructionState>>();
+
+function computeStates(doc: DocView): Map<Instruction, InstructionState> {
   const out = new Map<Instruction, InstructionState>();
   const finalStates = new Map<string, InstructionState>();
   for (const stage of doc.stages()) {

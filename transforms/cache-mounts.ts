@@ -1259,10 +1259,13 @@ function planEdits(doc: DocView, ins: Run, view: ShellView, parsed: ParsedShell,
 
 /** Applies the edits, re-parses the RUN and checks it has the mounts and exactly the expected commands. */
 function verify(doc: DocView, ins: Run, edits: Edit[], flags: string[], expected: (string | null)[][]): void {
-  const start = doc.span(ins).start;
-  const text = applyEdits(doc.text, edits);
-  const after = new DocView(text);
-  const run = after.instructions().find((i) => after.span(i).start === start);
+  // re-parse just this RUN (with the file's escape directive), not the whole file: it is all that changed
+  const { start, end } = doc.span(ins);
+  const own = edits.filter((e) => e.start >= start && e.end <= end).map((e) => ({ ...e, start: e.start - start, end: e.end - start }));
+  if (own.length !== edits.length) refuse('the rewrite reaches outside the RUN; left unchanged');
+  const head = doc.escapeChar === '\\' ? '' : `# escape=${doc.escapeChar}${doc.eol}`;
+  const after = new DocView(`${head}FROM scratch${doc.eol}${applyEdits(doc.text.slice(start, end), own)}${doc.eol}`);
+  const run = after.instructions()[1];
   const fail = (why: string): never => refuse(`the rewritten RUN did not re-parse as expected (${why}); left unchanged`);
   if (!run || run.getKeyword() !== 'RUN') return fail('the instruction moved');
   const have = (run as Run).getFlags().map((f) => after.slice(f));

@@ -1,0 +1,106 @@
+/**
+ * npm run bench: builds a synthetic monorepo in a temp directory by copying real Dockerfiles (the shared
+ * corpus when it exists, else this repo's snapshot inputs) into service folders, 1,000 and then 10,000 of
+ * them, and measures on the same files:
+ *   (a) floor: read every file and parse it with dockerfile-ast, nothing else (one core);
+ *   (b) `dockeropt` dry run with every transform that needs no network (the default selection);
+ *   (c) `dockeropt --check`;
+ *   (d) cold start of `dockeropt --version`;
+ *   (e) peak RSS of (b).
+ * Prints a table and writes bench/results.json. Targets on a 2-core machine: (b) <= 1.5x (a) in wall
+ * time, peak RSS < 400 MB at 10,000 files, cold start < 150 ms. A script, not a test.
+ * Usage: npm run bench [-- --sizes 1000,10000]
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DockerfileParser } from 'dockerfile-ast';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const argSizes = process.argv.find((a) => a.startsWith('--sizes='))?.slice(8) ?? process.argv[process.argv.indexOf('--sizes') + 1];
+const sizes = (argSizes && !argSizes.startsWith('-') ? argSizes : '1000,10000').split(',').map(Number);
+const bin = join(root, 'bin/dockeropt.js');
+if (!existsSync(join(root, 'dist/src/cli.js'))) throw new Error('dist/ is missing: run npm run build first');
+
+function sources(): { name: string; text: string }[] {
+  const corpus = join(root, '../shared/corpus/dockerfiles');
+  if (existsSync(corpus)) return readdirSync(corpus).sort().map((f) => ({ name: f, text: readFileSync(join(corpus, f), 'utf8') }));
+  const out: { name: string; text: string }[] = [];
+  const snaps = join(root, 'snapshots');
+  for (const t of readdirSync(snaps)) for (const c of readdirSync(join(snaps, t))) {
+    const p = join(snaps, t, c, 'input.Dockerfile');
+    if (existsSync(p)) out.push({ name: `${t}-${c}`, text: readFileSync(p, 'utf8') });
+  }
+  return out;
+}
+
+function buildTree(n: number, src: { name: string; text: string }[]): string {
+  const dir = mkdtempSync(join(tmpdir(), `dockeropt-bench-${n}-`));
+  for (let i = 0; i < n; i++) {
+    const s = src[i % src.length]!;
+    const svc = join(dir, `group-${Math.floor(i / 100)}`, `svc-${i}`);
+    mkdirSync(svc, { recursive: true });
+    writeFileSync(join(svc, 'Dockerfile'), s.text);
+  }
+  return dir;
+}
+
+function floor(dir: string): number {
+  const t0 = performance.now();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else DockerfileParser.parse(readFileSync(p, 'utf8'));
+    }
+  };
+  walk(dir);
+  return performance.now() - t0;
+}
+
+function timed(args: string[], cwd: string): { ms: number; status: number | null; rssKb: number | null } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [join(root, 'scripts/rss.mjs'), bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CI: '1' }, maxBuffer: 1 << 30 });
+  const ms = performance.now() - t0;
+  const rss = /DOCKEROPT_MAX_RSS_KB=(\d+)/.exec(r.stderr)?.[1];
+  if (r.status !== 0 && r.status !== 1) process.stderr.write(r.stderr.slice(0, 2000));
+  return { ms, status: r.status, rssKb: rss ? Number(rss) : null };
+}
+
+const src = sources();
+const rows: Record<string, unknown>[] = [];
+const cold: number[] = [];
+for (let i = 0; i < 7; i++) {
+  const t0 = performance.now();
+  spawnSync(process.execPath, [bin, '--version']);
+  cold.push(performance.now() - t0);
+}
+cold.sort((a, b) => a - b);
+const coldMs = cold[3]!;
+for (const n of sizes) {
+  const dir = buildTree(n, src);
+  floor(dir); // warm the page cache
+  const a = floor(dir);
+  const b = timed(['--quiet', '.'], dir);
+  const c = timed(['--check', '--quiet', '.'], dir);
+  rows.push({
+    files: n,
+    floor_ms: Math.round(a), floor_files_per_s: Math.round(n / (a / 1000)),
+    dry_run_ms: Math.round(b.ms), dry_run_files_per_s: Math.round(n / (b.ms / 1000)), ratio_dry_to_floor: +(b.ms / a).toFixed(2),
+    check_ms: Math.round(c.ms), check_exit: c.status,
+    peak_rss_mb: b.rssKb === null ? null : Math.round(b.rssKb / 1024),
+  });
+  rmSync(dir, { recursive: true, force: true });
+}
+const result = { date: new Date().toISOString(), cpus: cpus().length, node: process.version, sources: src.length, cold_start_version_ms: Math.round(coldMs), rows };
+console.log(`cold start (dockeropt --version, median of 7): ${Math.round(coldMs)} ms   [target < 150 ms]`);
+console.log('files   floor(a) ms  files/s  dry-run(b) ms  files/s  (b)/(a)  --check ms  peak RSS MB');
+for (const r of rows as any[]) {
+  console.log(`${String(r.files).padEnd(7)} ${String(r.floor_ms).padStart(11)} ${String(r.floor_files_per_s).padStart(8)} ${String(r.dry_run_ms).padStart(14)} ${String(r.dry_run_files_per_s).padStart(8)} ${String(r.ratio_dry_to_floor).padStart(8)} ${String(r.check_ms).padStart(11)} ${String(r.peak_rss_mb).padStart(12)}`);
+}
+console.log('targets: (b)/(a) <= 1.5, peak RSS < 400 MB at 10,000 files');
+mkdirSync(join(root, 'bench'), { recursive: true });
+writeFileSync(join(root, 'bench/results.json'), JSON.stringify(result, null, 2) + '\n');
+void cpSync;
