@@ -103,6 +103,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 async function execute(argv: readonly string[], io: Io): Promise<number> {
+  // the transforms (and the shell parser they load) are only needed past this point
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) { io.stdout.write(version() + '\n'); return EXIT.ok; }
   const { transforms } = await import('../transforms/index.js');
   const options = { ...FLAGS };
   const transformFlags = new Map<string, { transform: string; key: string }>();
