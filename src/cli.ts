@@ -201,9 +201,12 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   } else if (v.json) {
     io.stdout.write(jsonReport(result, version(), impacts));
   } else if (v.check) {
-    for (const f of pending) io.stdout.write(`${f.file}\n`);
+    for (const f of pending) io.stdout.write(`${human.quotePath(f.file)}\n`);
     for (const f of failed) io.stderr.write(`dockeropt: ${human.formatError(f)}\n`);
-    if (!v.quiet) io.stderr.write(pending.length ? `${pending.length} file${pending.length === 1 ? '' : 's'} would be rewritten; run dockeropt --write\n` : 'All Dockerfiles are optimized.\n');
+    if (!v.quiet) {
+      const failedNote = failed.length ? `; ${failed.length} file${failed.length === 1 ? '' : 's'} could not be checked` : '';
+      io.stderr.write(pending.length ? `${pending.length} file${pending.length === 1 ? '' : 's'} would be rewritten; run dockeropt --write${failedNote}\n` : failed.length ? `No pending changes in the files that could be read${failedNote}\n` : 'All Dockerfiles are optimized.\n');
+    }
   } else {
     for (const f of result.files) {
       if (f.status !== 'changed') continue;

@@ -1,6 +1,6 @@
 import fg from 'fast-glob';
-import { lstatSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 
 /** Names that are Dockerfiles wherever they are (fast-glob patterns, relative to a searched directory). */
 export const DOCKERFILE_PATTERNS = [
@@ -33,6 +33,13 @@ export interface DiscoveryResult {
 }
 
 const isGlob = (s: string) => fg.isDynamicPattern(s);
+
+/** The names DOCKERFILE_PATTERNS match, as a test on one file name. */
+export function isDockerfileName(name: string): boolean {
+  if (name.endsWith('.dockerignore')) return false;
+  return name === 'Dockerfile' || name === 'Containerfile' || name.startsWith('Dockerfile.') || name.startsWith('Containerfile.')
+    || (name.endsWith('.Dockerfile') && name.length > 11) || (name.endsWith('.dockerfile') && name.length > 11);
+}
 
 /**
  * Expands paths and globs into a sorted, de-duplicated list of Dockerfiles.
@@ -70,14 +77,38 @@ export async function discover(args: readonly string[], cwd: string, extraIgnore
       continue;
     }
     if (!isGlob(arg)) { problems.push({ display: arg, message: 'no such file or directory' }); continue; }
+    if (arg.split(/[\\/]/).includes('..')) {
+      problems.push({ display: arg, message: 'the pattern climbs out of the working directory (..)', hint: 'run dockeropt from a directory above, or pass that directory as a path' });
+      continue;
+    }
     const matches = await fg(arg, { cwd, dot: true, onlyFiles: false, followSymbolicLinks: false, ignore, absolute: true, unique: true });
     if (matches.length === 0) { problems.push({ display: arg, message: 'no files match this pattern', hint: 'check the pattern, or quote it so the shell does not expand it' }); continue; }
     for (const m of matches) classify(m);
   }
 
+  /**
+   * Every Dockerfile below `dir`. A plain walk rather than fast-glob's patterns, which cannot match a
+   * name containing a newline (picomatch's `.`); symlinked directories are not followed, node_modules
+   * and .git are skipped. Extra ignore patterns still go through fast-glob.
+   */
   async function searchDir(dir: string) {
-    const matches = await fg(DOCKERFILE_PATTERNS, { cwd: dir, dot: true, onlyFiles: false, followSymbolicLinks: false, ignore, absolute: true, unique: true });
-    for (const m of matches) classify(m);
+    const ignored = extraIgnore.length ? new Set(await fg([...extraIgnore], { cwd: dir, dot: true, onlyFiles: false, followSymbolicLinks: false, absolute: true })) : null;
+    const walk = (d: string) => {
+      let entries: Dirent[];
+      try { entries = readdirSync(d, { withFileTypes: true }); } catch { return; }
+      for (const e of entries) {
+        const p = join(d, e.name);
+        if (ignored?.has(p)) continue;
+        if (e.isDirectory()) {
+          if (e.name === 'node_modules' || e.name === '.git') continue;
+          if (isDockerfileName(e.name)) classify(p);
+          walk(p);
+        } else if (isDockerfileName(e.name)) {
+          classify(p);
+        }
+      }
+    };
+    walk(dir);
   }
 
   function classify(m: string) {

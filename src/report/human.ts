@@ -18,11 +18,21 @@ export function useColor(env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
   return isTTY;
 }
 
+/**
+ * A path as printed for people and patches: as it is, unless it holds a control character, a quote or a
+ * backslash, which are C-quoted the way git quotes them (`"a\nb"`), so one name is one line.
+ */
+export function quotePath(p: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\x00-\x1f\x7f"\\]/.test(p) ? JSON.stringify(p) : p;
+}
+
 /** A unified diff with `a/` and `b/` paths, as `git apply` takes it. */
 export function unifiedDiff(file: string, before: string, after: string): string {
   if (before === after) return '';
   const strip = (s: string) => (s.startsWith('\uFEFF') ? s.slice(1) : s);
-  return createTwoFilesPatch(`a/${file.replace(/^\/+/, "")}`, `b/${file.replace(/^\/+/, "")}`, strip(before), strip(after), undefined, undefined, { context: 3, headerOptions: FILE_HEADERS_ONLY });
+  const rel = file.replace(/^\/+/, '');
+  return createTwoFilesPatch(quotePath(`a/${rel}`), quotePath(`b/${rel}`), strip(before), strip(after), undefined, undefined, { context: 3, headerOptions: FILE_HEADERS_ONLY });
 }
 
 export function colorDiff(d: string, c: Colors): string {
@@ -50,7 +60,7 @@ export function outcomeLines(f: FileResult, c: Colors, withRefusals: boolean): s
 }
 
 export function formatError(f: FileResult): string {
-  const where = f.error?.line !== undefined ? `${f.file}:${f.error.line}` : f.file;
+  const where = f.error?.line !== undefined ? `${quotePath(f.file)}:${f.error.line}` : quotePath(f.file);
   return `${where}: ${f.error?.message ?? 'failed'}${f.error?.hint ? ` (${f.error.hint})` : ''}`;
 }
 
