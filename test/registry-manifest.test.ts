@@ -156,7 +156,7 @@ sizes('the CLI prices base changes through pin-digests\' --registry-map and the 
       cwd: dir, env: { NO_COLOR: '1' },
     });
     assert.is(status, 0, stderr);
-    const doc = JSON.parse(stdout) as { files: { impact?: { bases: { before: string; after: string; beforeBytes?: number; afterBytes?: number; note?: string }[] } }[] };
+    const doc = JSON.parse(stdout) as { files: { impact?: { bases: { stage: string; before: string; after: string; beforeBytes?: number; afterBytes?: number; note?: string }[] } }[] };
     const b = doc.files[0]?.impact?.bases[0];
     assert.ok(b, stdout);
     assert.equal(b, { stage: b!.stage, before: 'python:3.12', after: 'python:3.12-slim', beforeBytes: amd64Size(py), afterBytes: amd64Size(slim) });
