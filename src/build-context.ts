@@ -71,12 +71,27 @@ const real = (p: string): string => {
 interface ServiceMatch { context: string; where: string }
 
 /** Services of one compose file whose build points at `dockerfile` (a real path). */
-function composeMatches(composeFile: string, dockerfile: string): ServiceMatch[] {
+/**
+ * What a run has already read while looking for compose files: directory listings and parsed compose
+ * files. One per run, so a batch of thousands of services reads each parent directory once (the files
+ * cannot be assumed unchanged across runs of a long-lived process).
+ */
+export interface ContextCache {
+  dirs: Map<string, { compose: string[]; repoRoot: boolean }>;
+  yaml: Map<string, unknown>;
+}
+export const newContextCache = (): ContextCache => ({ dirs: new Map(), yaml: new Map() });
+
+function composeMatches(composeFile: string, dockerfile: string, cache: ContextCache): ServiceMatch[] {
   let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(composeFile, 'utf8'));
-  } catch {
-    return [];
+  if (cache.yaml.has(composeFile)) doc = cache.yaml.get(composeFile);
+  else {
+    try {
+      doc = parseYaml(readFileSync(composeFile, 'utf8'));
+    } catch {
+      doc = null;
+    }
+    cache.yaml.set(composeFile, doc);
   }
   const services = (doc as { services?: unknown } | null)?.services;
   if (!services || typeof services !== 'object') return [];
@@ -104,15 +119,21 @@ function composeMatches(composeFile: string, dockerfile: string): ServiceMatch[]
 /**
  * The build context of a Dockerfile (see the module comment). `explicit` is a `--context` directory.
  */
-export function resolveBuildContext(dockerfile: string, explicit?: string): ResolvedContext {
+export function resolveBuildContext(dockerfile: string, explicit?: string, cache: ContextCache = newContextCache()): ResolvedContext {
   const abs = resolve(dockerfile);
   if (explicit !== undefined) return explicitContext(explicit, abs);
   const df = real(abs);
   let dir = dirname(abs);
   for (;;) {
-    let names: string[] = [];
-    try { names = readdirSync(dir).filter((n) => COMPOSE_NAME.test(n)).sort(); } catch { names = []; }
-    const matches = names.flatMap((n) => composeMatches(join(dir, n), df));
+    let entry = cache.dirs.get(dir);
+    if (!entry) {
+      let names: string[] = [];
+      try { names = readdirSync(dir).filter((n) => COMPOSE_NAME.test(n)).sort(); } catch { names = []; }
+      entry = { compose: names, repoRoot: existsSync(join(dir, '.git')) };
+      cache.dirs.set(dir, entry);
+    }
+    const names = entry.compose;
+    const matches = names.flatMap((n) => composeMatches(join(dir, n), df, cache));
     const contexts = [...new Set(matches.map((m) => m.context))];
     if (contexts.length === 1) {
       return withInfo(contextFs(contexts[0]!), { dockerfile: abs, source: 'compose', detail: matches.map((m) => m.where).join(', ') });
@@ -123,7 +144,7 @@ export function resolveBuildContext(dockerfile: string, explicit?: string): Reso
         detail: `compose services build it with different contexts (${matches.map((m) => `${m.where}: ${relative(dirname(abs), m.context) || '.'}`).join('; ')}); pass --context`,
       });
     }
-    if (existsSync(join(dir, '.git'))) break;
+    if (entry.repoRoot) break;
     const up = dirname(dir);
     if (up === dir) break;
     dir = up;

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
-import { resolveBuildContext } from './build-context.js';
+import { newContextCache, resolveBuildContext, type ContextCache } from './build-context.js';
 import { contextFs } from './context-fs.js';
 import { discover } from './discover.js';
 import { FileError, InternalError } from './errors.js';
@@ -22,8 +22,10 @@ export interface RunOptions {
   write?: boolean;
   safeOnly?: boolean;
   services?: Services;
-  /** The build context of a Dockerfile; default: its directory. */
+  /** The build context of a Dockerfile; default: its directory, or the context a compose file gives it. */
   contextFor?: (file: string) => ContextFs;
+  /** Directory listings and compose files read while resolving contexts (one per run; made by run()). */
+  contextCache?: ContextCache;
   /** Called after each file (for progress). */
   onFile?: (done: number, total: number, result: FileResult) => void;
   /** Called once discovery knows how many files there are. */
@@ -131,7 +133,8 @@ export async function readDockerfile(path: string, display: string): Promise<{ b
 }
 
 /** Runs the pipeline over every Dockerfile the paths name; one failing file never stops the batch. */
-export async function run(opts: RunOptions): Promise<RunResult> {
+export async function run(given: RunOptions): Promise<RunResult> {
+  const opts: RunOptions = { ...given, contextCache: given.contextCache ?? newContextCache() };
   const plan = await planRun(opts);
   const results: FileResult[] = [...plan.problems];
   const files = plan.files;
@@ -199,7 +202,7 @@ export async function processFile(path: string, display: string, opts: RunOption
   try {
     const { bytes, text } = await readDockerfile(path, display);
     before = text;
-    const buildContext = opts.contextFor ? opts.contextFor(path) : resolveBuildContext(path);
+    const buildContext = opts.contextFor ? opts.contextFor(path) : resolveBuildContext(path, undefined, opts.contextCache);
     const res = await runPipeline(text, {
       transforms: opts.transforms,
       ...(opts.options ? { options: opts.options } : {}),

@@ -48,10 +48,11 @@ export async function runOnWorkers(plan: Plan, opts: RunOptions, threads: number
 }
 
 if (!isMainThread && (workerData as { dockeroptWorker?: boolean } | null)?.dockeroptWorker) {
-  const [{ processFile }, { transformById }] = await Promise.all([import('./run.js'), import('../transforms/index.js')]);
+  const [{ processFile }, { transformById }, { newContextCache }] = await Promise.all([import('./run.js'), import('../transforms/index.js'), import('./build-context.js')]);
+  const contextCache = newContextCache(); // one per worker: the thread lives for one run
   parentPort!.on('message', async (job: Job) => {
     const transforms = job.ids.map((idn) => transformById(idn)!);
-    const r = await processFile(job.path, job.display, { cwd: job.cwd, paths: [], transforms, options: job.options, safeOnly: job.safeOnly, write: job.write });
+    const r = await processFile(job.path, job.display, { cwd: job.cwd, paths: [], transforms, options: job.options, safeOnly: job.safeOnly, write: job.write, contextCache });
     parentPort!.postMessage(r);
   });
 }
