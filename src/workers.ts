@@ -21,7 +21,8 @@ export async function workersFit(plan: Plan, opts: RunOptions): Promise<boolean>
   if ((opts.concurrency ?? 1) < 2 || plan.files.length < WORKER_MIN_FILES) return false;
   if (opts.contextFor || opts.services || opts.writeFs) return false;
   const { transformById } = await import('../transforms/index.js');
-  return plan.files.every((f) => f.profile.transforms.every((t) => transformById(t.id) === t && !t.prepare && !t.finish));
+  // a transform keeps per-run state only when its prepare returned some (split-copy does only for --create-dockerignore)
+  return plan.files.every((f) => f.profile.transforms.every((t) => transformById(t.id) === t && (f.profile.state.get(t.id) === undefined)));
 }
 
 /** Processes the plan's files on `threads` workers; `onResult` gets each result as it arrives. */

@@ -44,15 +44,34 @@ import type { ContextFs, Outcome, Transform } from '../src/types.js';
 const ignore = ((dockerignore as unknown as { default?: typeof dockerignore }).default ?? dockerignore) as unknown as (typeof import('@balena/dockerignore'))['default'];
 
 export interface SplitCopyOptions {
-  /** Reserved: creating a missing .dockerignore is not implemented; the note suggests its content. */
+  /** Create the suggested .dockerignore (under --write) where a context has none. */
   createDockerignore?: boolean;
 }
+
+/** Run state with --create-dockerignore: the .dockerignore to create, per context directory. */
+interface CreateState { pending: Map<string, string[]> }
 
 export const splitCopy: Transform<SplitCopyOptions> = {
   id: 'split-copy',
   summary: 'Copy dependency manifests and install before copying the whole source, so source changes keep the install cached',
   safety: 'build-only',
-  defaults: {},
+  defaults: { createDockerignore: false },
+  flags: {
+    'create-dockerignore': { key: 'createDockerignore', type: 'boolean', help: 'with --write, create the suggested .dockerignore where a build context has none (a new file: the context, and so the image, no longer has those paths)' },
+  },
+  prepare(options) {
+    return options.createDockerignore ? ({ pending: new Map() } satisfies CreateState) : undefined;
+  },
+  async finish(state, run) {
+    const st = state as CreateState | undefined;
+    if (!st || !run.write) return;
+    const { writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    for (const [dir, lines] of [...st.pending].sort()) {
+      // 'wx': never overwrite a .dockerignore that appeared meanwhile
+      try { await writeFile(join(dir, '.dockerignore'), lines.join('\n') + '\n', { flag: 'wx' }); } catch { /* exists now: leave it */ }
+    }
+  },
   apply(doc, ctx) {
     const outcomes: Outcome[] = [];
     const states = instructionStates(doc);
@@ -65,7 +84,15 @@ export const splitCopy: Transform<SplitCopyOptions> = {
         if (!noted && ctx.buildContext.root !== null) {
           noted = true;
           const n = dockerignoreNote(ctx.buildContext, context);
-          if (n) outcomes.push({ kind: 'note', line: doc.lineOfNode(ins), message: n });
+          if (n) {
+            const st = ctx.state as CreateState | undefined;
+            if (st && ctx.buildContext.root !== null) {
+              st.pending.set(ctx.buildContext.root, n.lines);
+              outcomes.push({ kind: 'note', line: doc.lineOfNode(ins), message: `${n.message}; --create-dockerignore creates it under --write (those paths then leave the build context and the image)` });
+            } else {
+              outcomes.push({ kind: 'note', line: doc.lineOfNode(ins), message: n.message });
+            }
+          }
         }
         const o = splitOne(doc, stage, i, full, states, ctx.buildContext, context);
         if (o) outcomes.push(o);
@@ -105,12 +132,15 @@ const makeCtx = (fs: ContextFs): Ctx => {
 
 const JUNK = ['.git', 'node_modules', '.venv', 'venv', '__pycache__', '.pytest_cache', '.mypy_cache', '.tox', '.gradle', '.idea', '.DS_Store'];
 
-function dockerignoreNote(fs: ContextFs, ctx: Ctx): string | null {
+function dockerignoreNote(fs: ContextFs, ctx: Ctx): { message: string; lines: string[] } | null {
   if (dockerignoreOf(fs)) return null;
   const found = JUNK.filter((n) => ctx.exists(n));
   if ((ctx.exists('Cargo.toml') || ctx.exists('pom.xml')) && ctx.exists('target')) found.push('target');
   if (found.length === 0) return null;
-  return `the build context has no .dockerignore, so COPY . . also sends ${found.join(', ')}; a .dockerignore with the lines ${found.map((f) => JSON.stringify(f)).join(', ')} keeps them out (and keeps them from invalidating the cache)`;
+  return {
+    message: `the build context has no .dockerignore, so COPY . . also sends ${found.join(', ')}; a .dockerignore with the lines ${found.map((f) => JSON.stringify(f)).join(', ')} keeps them out (and keeps them from invalidating the cache)`,
+    lines: found,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
