@@ -122,7 +122,10 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   }
   const v = parsed.values as Record<string, unknown>;
   if (v.help) {
-    const extra = transforms.flatMap((t) => Object.entries(t.flags ?? {}).map(([f, d]) => `      --${f}${d.type === 'string' ? ' X' : ''}`.padEnd(25) + `${d.help} [${t.id}]`));
+    const extra = transforms.flatMap((t) => Object.entries(t.flags ?? {}).map(([f, d]) => {
+      const name = `      --${f}${d.type === 'string' ? ' X' : ''}`;
+      return (name.length < 25 ? name.padEnd(25) : `${name}\n${' '.repeat(25)}`) + `${d.help} [${t.id}]`;
+    }));
     io.stdout.write(HELP + (extra.length ? `\n\nTransform options:\n${extra.join('\n')}` : '') + '\n');
     return EXIT.ok;
   }
@@ -216,7 +219,7 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
     if (!v.quiet) {
       if (v.debug || result.files.length === 1) {
         for (const f of result.files) {
-          const refusals = human.outcomeLines({ ...f, outcomes: f.outcomes.filter((o) => o.kind !== 'rewrite') }, color, true);
+          const refusals = human.outcomeLines(f, color, true, new Set(['refuse', 'note', 'error']));
           if (refusals.length) io.stdout.write(`${f.file}\n${refusals.join('\n')}\n`);
         }
       }

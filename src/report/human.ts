@@ -1,6 +1,7 @@
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import type { RunResult } from '../run.js';
-import type { FileResult } from '../types.js';
+import type { FileResult, ReportedOutcome } from '../types.js';
+import { locate } from './locate.js';
 import { formatBaseChange, formatBytes, sumImpacts, type FileImpact } from '../impact.js';
 
 export interface Colors { red(s: string): string; green(s: string): string; cyan(s: string): string; bold(s: string): string; dim(s: string): string; yellow(s: string): string }
@@ -45,18 +46,35 @@ export function colorDiff(d: string, c: Colors): string {
   }).join('\n');
 }
 
-/** The labelled change list of one file: `  [build-only] merge-run:3 merged 2 RUN instructions`. */
-export function outcomeLines(f: FileResult, c: Colors, withRefusals: boolean): string[] {
+/**
+ * The labelled change list of one file: `  [build-only] merge-run:3 merged 2 RUN instructions`. Lines
+ * are those of the file as it is on disk (mapped back through earlier transforms' edits), so every
+ * outcome of a file uses the same numbering. `kinds` picks which outcomes to list.
+ */
+export function outcomeLines(f: FileResult, c: Colors, withRefusals: boolean, kinds?: ReadonlySet<string>): string[] {
+  const lines = originalLines(f);
   const out: string[] = [];
   for (const o of f.outcomes) {
+    if (kinds && !kinds.has(o.kind)) continue;
+    const line = lines.get(o) ?? o.line;
     if (o.kind === 'rewrite') {
       const label = o.safety === 'runtime' ? c.yellow('[runtime]') : c.green('[build-only]');
-      out.push(`  ${label} ${o.transform}:${o.line} ${o.message}`);
+      out.push(`  ${label} ${o.transform}:${line} ${o.message}`);
     } else if (withRefusals) {
-      out.push(c.dim(`  [${o.kind === 'refuse' ? 'skipped' : 'note'}] ${o.transform}:${o.line} ${o.message}`));
+      out.push(c.dim(`  [${o.kind === 'refuse' ? 'skipped' : o.kind === 'error' ? 'error' : 'note'}] ${o.transform}:${line} ${o.message}`));
     }
   }
   return out;
+}
+
+/** Each outcome's line in the original file (see locate); empty when the file's text is not at hand. */
+export function originalLines(f: FileResult): Map<ReportedOutcome, number> {
+  const m = new Map<ReportedOutcome, number>();
+  if (f.before === '' || f.outcomes.length === 0) return m;
+  try {
+    for (const l of locate(f)) m.set(l.outcome, l.start.line);
+  } catch { /* fall back to the lines the transforms reported */ }
+  return m;
 }
 
 export function formatError(f: FileResult): string {

@@ -1,18 +1,19 @@
 import type { RunResult } from '../run.js';
-import { unifiedDiff } from './human.js';
+import { originalLines, unifiedDiff } from './human.js';
 import { sumImpacts, type FileImpact } from '../impact.js';
 
 /** The `--json` document: stable keys, no timestamps, files sorted by path; `impacts` (by file) adds `impact` to changed files. */
 export function jsonReport(r: RunResult, version: string, impacts?: ReadonlyMap<string, FileImpact>): string {
   return JSON.stringify({
     version,
-    files: r.files.map((f) => ({
+    files: r.files.map((f) => ({ f, lines: originalLines(f) })).map(({ f, lines }) => ({
       file: f.file,
       status: f.status,
       ...(f.written ? { written: true } : {}),
       outcomes: f.outcomes.map((o) => ({
         transform: o.transform,
-        line: o.line,
+        // the line in the file as it is on disk (transforms report lines in the text they saw)
+        line: lines.get(o) ?? o.line,
         kind: o.kind,
         ...(o.kind === 'refuse' ? { reason: o.message } : { message: o.message }),
         ...(o.safety ? { safety: o.safety } : {}),
