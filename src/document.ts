@@ -128,6 +128,19 @@ export class DocView {
     return /^[ \t]*/.exec(this.lineText(lineIndex))?.[0] ?? '';
   }
 
+  /** The indentation of the first continuation line of these instructions, else the file's usual one. */
+  continuationIndentOf(instructions: readonly Instruction[]): string {
+    for (const ins of instructions) {
+      const r = ins.getRange();
+      for (let l = r.start.line + 1; l <= r.end.line; l++) {
+        const t = this.lineText(l);
+        if (t.trim() === '' || t.trimStart().startsWith('#')) continue;
+        return this.indentOf(l) || this.continuationIndent();
+      }
+    }
+    return this.continuationIndent();
+  }
+
   /** The indentation that the file's continuation lines use, for new continuation lines (default 4 spaces). */
   continuationIndent(): string {
     const counts = new Map<string, number>();

@@ -800,7 +800,7 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
   // a one-line RUN stays one line; a continued RUN gets one flag (and the apt step) per line
   const r = ins.getRange();
   const multiline = r.end.line > r.start.line;
-  const sep = multiline ? ` ${doc.escapeChar}${doc.eol}${continuationIndentOf(doc, ins)}` : ' ';
+  const sep = multiline ? ` ${doc.escapeChar}${doc.eol}${doc.continuationIndentOf([ins])}` : ' ';
   const pieces = toAdd.map((mt) => mountFlag(mt, user) + sep);
   if (plan.aptKeep) {
     // follow the RUN's own chaining style: `&& cmd` at the start of continuation lines, or `cmd && \` at their end
@@ -822,17 +822,6 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
   if (plan.aptKeep) aptKept.add(ins);
   outcomes.push({ kind: 'rewrite', line, message: parts.join('; '), edits });
   return outcomes;
-}
-
-/** The indentation of the RUN's first continuation line, else the file's usual one. */
-function continuationIndentOf(doc: DocView, ins: Instruction): string {
-  const r = ins.getRange();
-  for (let l = r.start.line + 1; l <= r.end.line; l++) {
-    const t = doc.lineText(l);
-    if (t.trim() === '' || t.trimStart().startsWith('#')) continue;
-    return doc.indentOf(l) || doc.continuationIndent();
-  }
-  return doc.continuationIndent();
 }
 
 function mountFlag(mt: Mount, user: ResolvedUser): string {

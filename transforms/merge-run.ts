@@ -138,7 +138,7 @@ function mergeChain(doc: DocView, chain: Analysed[]): Outcome[] {
 function joinGroup(doc: DocView, group: Analysed[]): Outcome {
   const esc = doc.escapeChar;
   const trailing = group.some((g) => usesTrailingAnd(doc, g.ins));
-  const indent = continuationIndentOf(doc, group.map((g) => g.ins));
+  const indent = doc.continuationIndentOf(group.map((g) => g.ins));
   const edits: Edit[] = [];
   for (let k = 1; k < group.length; k++) {
     const a = group[k - 1]!.ins, b = group[k]!.ins;
@@ -171,17 +171,4 @@ function usesTrailingAnd(doc: DocView, ins: Instruction): boolean {
     if (t.endsWith(doc.escapeChar) && /&&\s*$/.test(t.slice(0, -1))) return true;
   }
   return false;
-}
-
-/** The indentation of the first continuation line in the group, else the file's usual one. */
-function continuationIndentOf(doc: DocView, group: Instruction[]): string {
-  for (const ins of group) {
-    const r = ins.getRange();
-    for (let l = r.start.line + 1; l <= r.end.line; l++) {
-      const t = doc.lineText(l);
-      if (t.trim() === '' || t.trimStart().startsWith('#')) continue;
-      return doc.indentOf(l) || doc.continuationIndent();
-    }
-  }
-  return doc.continuationIndent();
 }
