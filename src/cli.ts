@@ -190,6 +190,7 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
     spinner?.stop();
   }
   if (v.debug) io.stderr.write(`dockeropt: ${result.files.length} files in ${(performance.now() - started).toFixed(0)} ms\n`);
+  if (v.debug) for (const f of result.files) if (f.error?.stack) io.stderr.write(`dockeropt: ${f.file}: ${f.error.stack}\n`);
 
   const pending = result.files.filter((f) => f.status === 'changed');
   const failed = result.files.filter((f) => f.status === 'error');

@@ -230,14 +230,15 @@ export async function processFile(path: string, display: string, opts: RunOption
   }
 }
 
-export function describeError(e: unknown): { message: string; line?: number; hint?: string } {
+export function describeError(e: unknown): { message: string; line?: number; hint?: string; stack?: string } {
   if (e instanceof FileError) {
     return { message: e.message, ...(e.line !== undefined ? { line: e.line } : {}), ...(e.hint ? { hint: e.hint } : {}) };
   }
   if (e instanceof InternalError) {
-    return { message: `internal error: ${e.message}`, hint: 'the file was left unchanged; please report this with the Dockerfile (run with --debug for a stack trace)' };
+    const cause = (e.cause as Error | undefined)?.stack;
+    return { message: `internal error: ${e.message}`, hint: 'the file was left unchanged; please report this with the Dockerfile (run with --debug for a stack trace)', ...(e.stack ? { stack: cause ? `${e.stack}\nCaused by: ${cause}` : e.stack } : {}) };
   }
-  return { message: `unexpected error: ${(e as Error)?.message ?? String(e)}`, hint: 'the file was left unchanged; run with --debug for details' };
+  return { message: `unexpected error: ${(e as Error)?.message ?? String(e)}`, hint: 'the file was left unchanged; run with --debug for details', ...((e as Error)?.stack ? { stack: (e as Error).stack! } : {}) };
 }
 
 export function summarize(files: readonly FileResult[]): RunResult['summary'] {

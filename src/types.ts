@@ -99,6 +99,7 @@ export interface FileResult {
   before: string;
   after: string;
   outcomes: ReportedOutcome[];
-  error?: { message: string; line?: number; hint?: string };
+  /** `stack` only for bugs (internal and unexpected errors), shown under --debug and never in reports. */
+  error?: { message: string; line?: number; hint?: string; stack?: string };
   written?: boolean;
 }

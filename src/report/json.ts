@@ -19,7 +19,7 @@ export function jsonReport(r: RunResult, version: string, impacts?: ReadonlyMap<
         ...(o.safety ? { safety: o.safety } : {}),
       })),
       diff: f.status === 'changed' ? unifiedDiff(f.file, f.before, f.after) : '',
-      ...(f.error ? { error: f.error } : {}),
+      ...(f.error ? { error: (({ stack: _stack, ...rest }) => rest)(f.error) } : {}),
       ...(impacts?.has(f.file) ? { impact: impacts.get(f.file) } : {}),
     })),
     summary: impacts ? { ...r.summary, impact: sumImpacts([...impacts.values()]) } : r.summary,
