@@ -25,24 +25,43 @@ export async function workersFit(plan: Plan, opts: RunOptions): Promise<boolean>
   return plan.files.every((f) => f.profile.transforms.every((t) => transformById(t.id) === t && (f.profile.state.get(t.id) === undefined)));
 }
 
+/**
+ * Heap limit of a worker thread: the retained state per file is small (results go back to the main
+ * thread), and without a limit V8 lets each thread's heap grow lazily to hundreds of MB on a big batch.
+ */
+export const WORKER_HEAP_MB = 192;
+
 /** Processes the plan's files on `threads` workers; `onResult` gets each result as it arrives. */
 export async function runOnWorkers(plan: Plan, opts: RunOptions, threads: number, onResult: (r: FileResult) => void): Promise<void> {
   const files = plan.files;
   let next = 0;
   const start = (): Promise<void> => new Promise((resolve, reject) => {
+    const limits = { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } };
     // from source (tests run through tsx) the worker registers the TypeScript loader before loading this module
     const w = import.meta.url.endsWith('.ts')
-      ? new Worker(`import('tsx/esm/api').then((a) => { a.register(); return import(${JSON.stringify(import.meta.url)}); });`, { eval: true, workerData: { dockeroptWorker: true } })
-      : new Worker(new URL(import.meta.url), { workerData: { dockeroptWorker: true } });
+      ? new Worker(`import('tsx/esm/api').then((a) => { a.register(); return import(${JSON.stringify(import.meta.url)}); });`, { eval: true, workerData: { dockeroptWorker: true }, ...limits })
+      : new Worker(new URL(import.meta.url), { workerData: { dockeroptWorker: true }, ...limits });
+    let current: number | null = null;
     const send = () => {
-      if (next >= files.length) { void w.terminate().then(() => resolve()); return; }
+      if (next >= files.length) { current = null; void w.terminate().then(() => resolve()); return; }
       const i = next++;
+      current = i;
       const f = files[i]!;
       const job: Job = { i, path: f.path, display: f.display, ids: f.profile.transforms.map((t) => t.id), options: f.profile.options, safeOnly: f.profile.safeOnly, write: Boolean(opts.write), cwd: opts.cwd };
       w.postMessage(job);
     };
-    w.on('message', (r: FileResult) => { onResult(r); send(); });
-    w.on('error', reject);
+    w.on('message', (r: FileResult) => { current = null; onResult(r); send(); });
+    w.on('error', (e: Error & { code?: string }) => {
+      // a worker that dies (e.g. out of memory on a huge file) fails only the file it had; a fresh one goes on
+      if (current === null) { reject(e); return; }
+      const f = files[current]!;
+      current = null;
+      onResult({
+        file: f.display, status: 'error', before: '', after: '', outcomes: [],
+        error: { message: `could not be processed: ${e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out of memory' : e.message}`, hint: 're-run this file alone with --jobs 1' },
+      });
+      start().then(resolve, reject);
+    });
     send();
   });
   await Promise.all(Array.from({ length: Math.min(threads, files.length) }, start));
