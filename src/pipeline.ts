@@ -144,6 +144,16 @@ async function runPass(input: string, opts: PipelineOptions, firstStep: number):
   return { text, outcomes };
 }
 
+/** Whether `# dockeropt ignore=<ids>` on the line above the instruction names this transform (or `all`). */
+export function isSuppressed(doc: DocView, ins: { getRange(): { start: { line: number } } }, id: string): boolean {
+  const line = ins.getRange().start.line;
+  if (line === 0) return false;
+  const m = IGNORE_NEXT.exec(doc.lineText(line - 1));
+  if (!m) return false;
+  const ids = m[1]!.split(',').map((x) => x.trim());
+  return ids.includes(id) || ids.includes('all');
+}
+
 /** Offset ranges of instructions preceded by `# dockeropt ignore=<ids>` naming this transform (or `all`). */
 function ignoredRanges(doc: DocView, id: string): { start: number; end: number }[] {
   const out: { start: number; end: number }[] = [];

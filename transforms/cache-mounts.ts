@@ -31,6 +31,7 @@
 import type { Instruction, Run } from 'dockerfile-ast';
 import { DocView, isExecForm } from '../src/document.js';
 import { applyEdits, insertAt, removeRange, replaceRange, sortEdits, type Edit } from '../src/edits.js';
+import { isSuppressed } from '../src/pipeline.js';
 import { Op, nodeType, parseShell, runShellView, simpleCommands, wordLit, type ParsedShell, type ShNode, type ShellView, type SimpleCommand } from '../src/shell.js';
 import { instructionStates, shellProblem, type InstructionState } from '../src/stages.js';
 import type { Outcome, Transform, TransformContext } from '../src/types.js';
@@ -88,6 +89,8 @@ export const cacheMounts: Transform<CacheMountsOptions> = {
         if (ins.getKeyword() !== 'RUN') continue;
         const st = states.get(ins);
         if (!st) continue;
+        // a suppressed RUN must not be the reason for the syntax directive either
+        if (isSuppressed(doc, ins, 'cache-mounts')) continue;
         try {
           outcomes.push(...analyseRun(doc, ins as Run, st, states, ctx, aptKept));
         } catch (e) {
