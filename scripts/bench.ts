@@ -79,6 +79,15 @@ for (let i = 0; i < 7; i++) {
 }
 cold.sort((a, b) => a - b);
 const coldMs = cold[3]!;
+// for reference: starting node itself on this machine
+const bare: number[] = [];
+for (let i = 0; i < 7; i++) {
+  const t0 = performance.now();
+  spawnSync(process.execPath, ['-e', '0']);
+  bare.push(performance.now() - t0);
+}
+bare.sort((a, b) => a - b);
+const bareMs = bare[3]!;
 for (const n of sizes) {
   const dir = buildTree(n, src);
   floor(dir); // warm the page cache
@@ -94,8 +103,8 @@ for (const n of sizes) {
   });
   rmSync(dir, { recursive: true, force: true });
 }
-const result = { date: new Date().toISOString(), cpus: cpus().length, node: process.version, sources: src.length, cold_start_version_ms: Math.round(coldMs), rows };
-console.log(`cold start (dockeropt --version, median of 7): ${Math.round(coldMs)} ms   [target < 150 ms]`);
+const result = { date: new Date().toISOString(), cpus: cpus().length, node: process.version, sources: src.length, cold_start_version_ms: Math.round(coldMs), node_start_ms: Math.round(bareMs), rows };
+console.log(`cold start (dockeropt --version, median of 7): ${Math.round(coldMs)} ms   [target < 150 ms; \`node -e 0\` alone: ${Math.round(bareMs)} ms]`);
 console.log('files   floor(a) ms  files/s  dry-run(b) ms  files/s  (b)/(a)  --check ms  peak RSS MB');
 for (const r of rows as any[]) {
   console.log(`${String(r.files).padEnd(7)} ${String(r.floor_ms).padStart(11)} ${String(r.floor_files_per_s).padStart(8)} ${String(r.dry_run_ms).padStart(14)} ${String(r.dry_run_files_per_s).padStart(8)} ${String(r.ratio_dry_to_floor).padStart(8)} ${String(r.check_ms).padStart(11)} ${String(r.peak_rss_mb).padStart(12)}`);

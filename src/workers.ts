@@ -29,7 +29,7 @@ export async function workersFit(plan: Plan, opts: RunOptions): Promise<boolean>
  * Heap limit of a worker thread: the retained state per file is small (results go back to the main
  * thread), and without a limit V8 lets each thread's heap grow lazily to hundreds of MB on a big batch.
  */
-export const WORKER_HEAP_MB = 192;
+export const WORKER_HEAP_MB = 160;
 
 /** Processes the plan's files on `threads` workers; `onResult` gets each result as it arrives. */
 export async function runOnWorkers(plan: Plan, opts: RunOptions, threads: number, onResult: (r: FileResult) => void): Promise<void> {
