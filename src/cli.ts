@@ -179,12 +179,31 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   };
   if (v.interactive) return interactive(io, optimizeOpts, Boolean(v['per-change']), typeof v['diff-out'] === 'string' ? v['diff-out'] : null, color);
   const spinner = await startProgress(io, Boolean(v.quiet || format !== 'human'));
+  // Human output and --check print as files finish, in sorted order, and let go of each file's texts
+  // (only outcomes stay for the summary), so memory stays bounded on big batches. The other formats are
+  // one document of everything, and --diff-out needs every text at the end.
+  const streaming = format === 'human' && typeof v['diff-out'] !== 'string';
+  const wantImpacts = !(v.check || v.quiet);
+  const streamedImpacts = new Map<string, import('./impact.js').FileImpact>();
+  const refusalText = new Map<string, string[]>();
+  const { computeImpact } = wantImpacts && streaming ? await import('./impact.js') : { computeImpact: null };
+  const onOrdered = (f: import('./types.js').FileResult) => {
+    if (!v.check && f.status === 'changed') {
+      if (!v.quiet) io.stdout.write(human.outcomeLines(f, color, false).join('\n') + '\n');
+      io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), color));
+      if (computeImpact) try { streamedImpacts.set(f.file, computeImpact(f.before, f.after)); } catch { /* the report is an extra */ }
+    }
+    if (!v.check && !v.quiet) refusalText.set(f.file, human.outcomeLines(f, color, true, new Set(['refuse', 'note', 'error'])));
+    f.before = '';
+    f.after = '';
+  };
   let result;
   try {
     result = await optimize({
       ...optimizeOpts,
       onStart: (n) => spinner?.start(n),
       onFile: (done, total) => spinner?.update(done, total),
+      ...(streaming ? { onOrdered } : {}),
     });
   } finally {
     spinner?.stop();
@@ -195,7 +214,9 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   const pending = result.files.filter((f) => f.status === 'changed');
   const failed = result.files.filter((f) => f.status === 'error');
   // the impact report (layers, cache, base sizes) of changed files; sizes need the registry unless --offline
-  const impacts = v.json || !(v.check || v.quiet) ? await impactOf(result.files, Boolean(v.offline), transformOptions['pin-digests']) : undefined;
+  const impacts = streaming
+    ? (wantImpacts ? await priceStreamed(streamedImpacts, Boolean(v.offline), transformOptions['pin-digests']) : undefined)
+    : v.json || wantImpacts ? await impactOf(result.files, Boolean(v.offline), transformOptions['pin-digests']) : undefined;
   if (format === 'sarif') {
     const { sarifReport } = await import('./report/sarif.js');
     io.stdout.write(sarifReport(result, { version: version(), transforms, cwd: io.cwd, root: result.root }));
@@ -212,15 +233,17 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
       io.stderr.write(pending.length ? `${pending.length} file${pending.length === 1 ? '' : 's'} would be rewritten; run dockeropt --write${failedNote}\n` : failed.length ? `No pending changes in the files that could be read${failedNote}\n` : 'All Dockerfiles are optimized.\n');
     }
   } else {
-    for (const f of result.files) {
-      if (f.status !== 'changed') continue;
-      if (!v.quiet) io.stdout.write(human.outcomeLines(f, color, false).join('\n') + '\n');
-      io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), color));
+    if (!streaming) {
+      for (const f of result.files) {
+        if (f.status !== 'changed') continue;
+        if (!v.quiet) io.stdout.write(human.outcomeLines(f, color, false).join('\n') + '\n');
+        io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), color));
+      }
     }
     if (!v.quiet) {
       if (v.debug || result.files.length === 1) {
         for (const f of result.files) {
-          const refusals = human.outcomeLines(f, color, true, new Set(['refuse', 'note', 'error']));
+          const refusals = refusalText.get(f.file) ?? human.outcomeLines(f, color, true, new Set(['refuse', 'note', 'error']));
           if (refusals.length) io.stdout.write(`${f.file}\n${refusals.join('\n')}\n`);
         }
       }
@@ -241,6 +264,13 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   if (failed.length || result.summary.errors) return EXIT.error;
   if (v.check && pending.length) return EXIT.pending;
   return EXIT.ok;
+}
+
+/** Prices the base-image changes of impacts computed while streaming (see impactOf). */
+async function priceStreamed(impacts: Map<string, import('./impact.js').FileImpact>, offline: boolean, pinOptions?: Record<string, unknown>) {
+  const { priceBases, registryOptionsFrom, registrySizes } = await import('./impact-sizes.js');
+  await priceBases([...impacts.values()], offline ? null : registrySizes(await registryOptionsFrom(pinOptions)));
+  return impacts;
 }
 
 /** Impact per changed file; base sizes come from the registry only when some FROM changed and not --offline. */

@@ -67,6 +67,7 @@ export interface OptimizeOptions {
   writeFs?: WriteFs;
   onStart?: (total: number) => void;
   onFile?: RunOptions['onFile'];
+  onOrdered?: RunOptions['onOrdered'];
 }
 
 export interface OptimizeResult extends RunResult {
@@ -123,6 +124,7 @@ function runOptions(o: OptimizeOptions): RunOptions {
     ...(o.writeFs ? { writeFs: o.writeFs } : {}),
     ...(o.onStart ? { onStart: o.onStart } : {}),
     ...(o.onFile ? { onFile: o.onFile } : {}),
+    ...(o.onOrdered ? { onOrdered: o.onOrdered } : {}),
   };
 }
 

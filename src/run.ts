@@ -26,8 +26,13 @@ export interface RunOptions {
   contextFor?: (file: string) => ContextFs;
   /** Directory listings and compose files read while resolving contexts (one per run; made by run()). */
   contextCache?: ContextCache;
-  /** Called after each file (for progress). */
+  /** Called after each file (for progress), in the order files finish. */
   onFile?: (done: number, total: number, result: FileResult) => void;
+  /**
+   * Called with each file's result in sorted order, as soon as every file before it has finished, so a
+   * caller can print as it goes and let go of the texts (memory stays bounded on big batches).
+   */
+  onOrdered?: (result: FileResult) => void;
   /** Called once discovery knows how many files there are. */
   onStart?: (total: number) => void;
   writeFs?: WriteFs;
@@ -142,10 +147,22 @@ export async function run(given: RunOptions): Promise<RunResult> {
   opts.onStart?.(total);
   let done = 0;
   let next = 0;
+  const position = new Map(files.map((f, i) => [f.display, i]));
+  const ready = new Map<number, FileResult>();
+  let emitted = 0;
   const collect = (r: FileResult) => {
     if (opts.lean && r.status !== 'changed' && r.status !== 'error') { r.before = ''; r.after = ''; }
     results.push(r);
     opts.onFile?.(++done, total, r);
+    if (!opts.onOrdered) return;
+    const i = position.get(r.file);
+    if (i === undefined) { opts.onOrdered(r); return; }
+    ready.set(i, r);
+    while (ready.has(emitted)) {
+      const next = ready.get(emitted)!;
+      ready.delete(emitted++);
+      opts.onOrdered(next);
+    }
   };
   const workers = opts.threads !== false ? await import('./workers.js') : null;
   if (workers && await workers.workersFit(plan, opts)) {
