@@ -16,7 +16,7 @@ import { runPipeline } from '../src/pipeline.js';
 import { selectTransforms } from '../transforms/index.js';
 import type { Edit } from '../src/edits.js';
 
-const SEED = 20261126;
+const SEED = Number(process.env.PROPERTY_SEED ?? 20261126);
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 150);
 
 const pick = <T>(xs: readonly T[]) => fc.constantFrom(...xs);

@@ -101,9 +101,14 @@ function pairHazard(doc: DocView, a: Analysed, b: Analysed): { line: number; rea
   if (stmtsB.length > 1) {
     return { line: bLine, reason: `not merged with the RUN on line ${aLine}: it has several commands separated by ';' or newlines, which after '&&' would still run when an earlier command failed` };
   }
-  const cmdB = stmtsB[0]?.Cmd;
-  if (nodeType(cmdB) === 'BinaryCmd' && cmdB.Op === Op.Or) {
-    return { line: bLine, reason: `not merged with the RUN on line ${aLine}: its top-level '||' would also catch a failure of the earlier RUN's commands` };
+  // `A && x || y && z` groups as `((A && x) || y) && z`: any top-level `||` of the later RUN, not only its
+  // last operator, would also catch a failure of A. The and-or list is the left spine of BinaryCmds.
+  let node = stmtsB[0]?.Cmd;
+  while (nodeType(node) === 'BinaryCmd' && (node.Op === Op.And || node.Op === Op.Or)) {
+    if (node.Op === Op.Or) {
+      return { line: bLine, reason: `not merged with the RUN on line ${aLine}: its top-level '||' would also catch a failure of the earlier RUN's commands` };
+    }
+    node = node.X?.Cmd;
   }
   const joined = parseShell(`${va.text} && ${b.view!.text}`);
   if ('error' in joined || joined.file.Stmts.length !== pa.file.Stmts.length) {

