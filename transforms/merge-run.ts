@@ -101,6 +101,9 @@ function pairHazard(doc: DocView, a: Analysed, b: Analysed): { line: number; rea
   if (stmtsB.length > 1) {
     return { line: bLine, reason: `not merged with the RUN on line ${aLine}: it has several commands separated by ';' or newlines, which after '&&' would still run when an earlier command failed` };
   }
+  if (stmtsB[0]?.Background) {
+    return { line: bLine, reason: `not merged with the RUN on line ${aLine}: it ends with '&', which after '&&' would send the earlier RUN's commands to the background too` };
+  }
   // `A && x || y && z` groups as `((A && x) || y) && z`: any top-level `||` of the later RUN, not only its
   // last operator, would also catch a failure of A. The and-or list is the left spine of BinaryCmds.
   let node = stmtsB[0]?.Cmd;

@@ -1,0 +1,3 @@
+FROM debian:12
+RUN make
+RUN ./warm-cache.sh &
