@@ -30,9 +30,9 @@ export function resolveOptions(transforms: readonly Transform<any>[], given: Rea
 }
 
 /** Runs each transform's `prepare` once for a batch. */
-export async function prepareTransforms(transforms: readonly Transform<any>[], options: Readonly<Record<string, Record<string, unknown>>>): Promise<Map<string, unknown>> {
+export async function prepareTransforms(transforms: readonly Transform<any>[], options: Readonly<Record<string, Record<string, unknown>>>, run: { cwd: string } = { cwd: process.cwd() }): Promise<Map<string, unknown>> {
   const state = new Map<string, unknown>();
-  for (const t of transforms) if (t.prepare) state.set(t.id, await t.prepare(options[t.id] ?? t.defaults));
+  for (const t of transforms) if (t.prepare) state.set(t.id, await t.prepare(options[t.id] ?? t.defaults, run));
   return state;
 }
 

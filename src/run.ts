@@ -202,7 +202,7 @@ export async function planRun(opts: RunOptions): Promise<Plan> {
     }
     planned.push({ path: f.path, display: f.display, settings: s });
   }
-  for (const p of profiles.values()) p.state = await prepareTransforms(p.transforms, p.options);
+  for (const p of profiles.values()) p.state = await prepareTransforms(p.transforms, p.options, { cwd: opts.cwd });
   return {
     files: planned.map((f) => ({ path: f.path, display: f.display, profile: profiles.get(f.settings) as Profile })),
     problems: failed,

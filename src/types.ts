@@ -60,7 +60,7 @@ export interface Transform<O = Record<string, unknown>> {
    * Called once per run (a batch of files) before the first file, with the options; what it returns is
    * handed to every `apply` as `ctx.state` (e.g. a registry client shared, and deduplicating, across files).
    */
-  prepare?(options: O): unknown | Promise<unknown>;
+  prepare?(options: O, run?: { cwd: string }): unknown | Promise<unknown>;
   apply(doc: DocView, ctx: TransformContext<O>): Outcome[] | Promise<Outcome[]>;
   /** Called once after the last file of a run, with the prepare state (e.g. to write a lockfile under --write). */
   finish?(state: unknown, run: { write: boolean; cwd: string }): void | Promise<void>;

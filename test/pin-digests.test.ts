@@ -104,6 +104,17 @@ test('the lockfile: written sorted under --write, unchanged on a re-run, then --
   } finally { cleanup(dir); }
 });
 
+test('a relative --lockfile is relative to the run\'s working directory, not the process\'s', async () => {
+  const dir = tree({ Dockerfile: 'FROM node:20\n' });
+  try {
+    assert.is.not(process.cwd(), dir);
+    const r = await dockeropt(['--only', 'pin-digests', '--write', '--lockfile', 'dockeropt.lock', ...map(), '.'], dir);
+    assert.is(r.status, 0, r.stderr);
+    assert.ok(existsSync(join(dir, 'dockeropt.lock')), '~> written next to the Dockerfile (the run cwd)');
+    assert.not.ok(existsSync(join(process.cwd(), 'dockeropt.lock')), '~> not in the process cwd');
+  } finally { cleanup(dir); }
+});
+
 test('--update re-resolves a digest after the tag moved and shows the change in the diff', async () => {
   const [v1] = await reg.push([{ name: 'library/moving', tag: '1', kind: 'oci-index' }]);
   const dir = tree({ Dockerfile: 'FROM moving:1\n' });

@@ -194,9 +194,10 @@ function stageArgLines(doc: DocView): Map<string, number> {
   return out;
 }
 
-export function prepareState(options: PinDigestsOptions): PinState {
+export function prepareState(options: PinDigestsOptions, cwd: string = process.cwd()): PinState {
   const lockPath = options.lockfile ?? (options.offline ? DEFAULT_LOCKFILE : null);
-  const lock = lockPath ? Lockfile.read(resolvePath(lockPath)) : null;
+  // relative to the run's working directory (the CLI's, or the library caller's `cwd`)
+  const lock = lockPath ? Lockfile.read(resolvePath(cwd, lockPath)) : null;
   const client = new RegistryClient({
     timeoutMs: options.registryTimeout * 1000,
     jobs: options.jobs,
@@ -396,7 +397,7 @@ export const pinDigests: Transform<PinDigestsOptions> = {
     debug: { key: 'debug', type: 'boolean', help: 'also log registry requests (never credentials) on stderr' },
   },
   parseOptions,
-  prepare: (options) => prepareState(options),
+  prepare: (options, run) => prepareState(options, run?.cwd),
   apply,
   async finish(state, run) {
     const s = state as PinState | undefined;
