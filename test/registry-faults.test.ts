@@ -327,6 +327,19 @@ faults('a HEAD answer has no body to check: taken as the registry\'s word unless
   } finally { await p.close(); }
 });
 
+faults('pin-digests --verify-digests turns a forged HEAD digest into an error on that line', async () => {
+  const p = await forging(reg.host);
+  try {
+    const text = 'FROM golang:1.22\n';
+    const trusting = await pin(text, { registryMap: { 'docker.io': p.host } });
+    assert.is(trusting.text, `FROM golang:1.22@${FORGED}\n`, '~> without the option a HEAD answer is taken as the registry says');
+    const checked = await pin(text, { registryMap: { 'docker.io': p.host }, verifyDigests: true });
+    assert.is(checked.text, text);
+    const err = checked.outcomes.find((o) => o.kind === 'error');
+    assert.ok(err && /does not match the manifest bytes/.test(err.message), JSON.stringify(checked.outcomes));
+  } finally { await p.close(); }
+});
+
 faults('a manifest read by digest must hash to that digest (an altered body, no header)', async () => {
   const arm = node.children.find((c) => c.platform === 'linux/arm64/v8')!.digest;
   const p = await httpProxy(reg.host, {

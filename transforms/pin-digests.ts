@@ -45,7 +45,7 @@ export interface PinDigestsOptions {
   platform: string | null;
   /** Resolve only from the lockfile. */
   offline: boolean;
-  /** Lockfile path (relative to the current directory); written under --write. */
+  /** Lockfile path (relative to the run's working directory); written under --write. */
   lockfile: string | null;
   /** Re-resolve references that already carry a digest. */
   update: boolean;
@@ -61,13 +61,15 @@ export interface PinDigestsOptions {
   dockerConfig: string | null;
   /** Log registry requests (never credentials or tokens) on stderr. */
   debug: boolean;
+  /** Resolve with GET and check the registry's digest against the manifest bytes (HEAD answers cannot be checked). */
+  verifyDigests: boolean;
 }
 
 export const DEFAULT_LOCKFILE = 'dockeropt.lock';
 
 const defaults: PinDigestsOptions = {
   platform: null, offline: false, lockfile: null, update: false, insecureRegistries: [], jobs: 8,
-  registryTimeout: 10, registryMap: {}, dockerConfig: null, debug: false,
+  registryTimeout: 10, registryMap: {}, dockerConfig: null, debug: false, verifyDigests: false,
 };
 
 export interface PinState {
@@ -204,6 +206,7 @@ export function prepareState(options: PinDigestsOptions, cwd: string = process.c
     insecureRegistries: options.insecureRegistries,
     registryMap: options.registryMap,
     dockerConfigDir: options.dockerConfig,
+    verifyDigests: options.verifyDigests,
     ...(options.debug ? { log: (l: string) => { process.stderr.write(`dockeropt: pin-digests: ${l}\n`); } } : {}),
   });
   return { options, client, lock, platform: options.platform ? parsePlatform(options.platform) : null };
@@ -376,6 +379,7 @@ function parseOptions(raw: Record<string, unknown>): PinDigestsOptions {
     registryMap,
     dockerConfig: str(o.dockerConfig),
     debug: Boolean(o.debug),
+    verifyDigests: Boolean(o.verifyDigests),
   };
 }
 
@@ -395,6 +399,7 @@ export const pinDigests: Transform<PinDigestsOptions> = {
     'registry-timeout': { key: 'registryTimeout', type: 'string', help: 'seconds per registry request (default 10)' },
     'registry-map': { key: 'registryMap', type: 'string', multiple: true, help: 'dial HOST for REGISTRY (REGISTRY=HOST[:PORT]), e.g. a mirror' },
     debug: { key: 'debug', type: 'boolean', help: 'also log registry requests (never credentials) on stderr' },
+    'verify-digests': { key: 'verifyDigests', type: 'boolean', help: 'fetch each manifest (GET, counts as a pull on Docker Hub) and check the registry\'s digest against its bytes' },
   },
   parseOptions,
   prepare: (options, run) => prepareState(options, run?.cwd),
