@@ -143,6 +143,10 @@ function analyse(doc: DocView, opts: NonRootOptions): Outcome[] {
   if (onbuild) return [...outcomes, { kind: 'refuse', line: doc.lineOfNode(onbuild), reason: 'ONBUILD instructions run in the child image\'s build, after this stage\'s USER, and would no longer run as root; not changed' }];
   const daemon = rootDaemon(doc, all);
   if (daemon) return [...outcomes, { kind: 'refuse', line: daemon.line, reason: `the image starts ${daemon.name}, which needs to run as root; not changed` }];
+  const shell = bareShellCmd(all);
+  if (shell) {
+    return [...outcomes, { kind: 'refuse', line: shell.line, reason: `the image starts a bare ${shell.name}, as base and toolchain images do; images built FROM it would run their RUN steps as user ${opts.user}; not changed (add USER to the application images instead)` }];
+  }
   const dropper = privilegeDropper(doc, all);
   if (dropper) {
     return [...outcomes, { kind: 'refuse', line: dropper.line, reason: `the image drops privileges itself with ${dropper.name}, so its entrypoint has to start as root; not changed` }];
@@ -259,6 +263,22 @@ function rootDaemon(doc: DocView, all: Instruction[]): { name: string; line: num
     if (hit) return { name: hit, line: doc.lineOfNode(ins) };
   }
   return null;
+}
+
+/** Shells and interpreters whose bare start (`CMD ["bash"]`) marks an image meant to be built on or used interactively. */
+const BARE_SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh', 'fish', 'pwsh', 'python', 'python3', 'node', 'irb', 'ruby', 'php', 'jshell', 'ghci', 'iex', 'erl', 'julia', 'R']);
+
+/** The final start command when it is only a shell or interpreter with no arguments, and there is no ENTRYPOINT. */
+function bareShellCmd(all: Instruction[]): { name: string; line: number } | null {
+  if (all.some((i) => i.getKeyword() === 'ENTRYPOINT')) return null;
+  const cmd = [...all].reverse().find((i) => i.getKeyword() === 'CMD');
+  if (!cmd) return null;
+  let words: string[];
+  if (isExecForm(cmd)) words = JSON.parse(cmd.getRawArgumentsContent()!) as string[];
+  else words = cmd.getArguments().map((a) => a.getValue());
+  if (words.length !== 1) return null;
+  const name = words[0]!.split('/').pop()!;
+  return BARE_SHELLS.has(name) ? { name, line: cmd.getRange().start.line + 1 } : null;
 }
 
 /** The first privileged port the image listens on, from EXPOSE or the base image's table entry. */
