@@ -24,6 +24,10 @@ const POOL = [
   'echo d >> "$T" && false', 'if [ -n "$X" ]; then echo ifx >> "$T"; fi', 'echo one >> "$T" \\\n    && echo two >> "$T"',
   'alias e=echo', 'exit 1', 'true && false || echo rec >> "$T"', 'false || echo r2 >> "$T" && echo r3 >> "$T"',
   'echo x >> "$T" && false || true', 'trap "echo trapped >> \\"$T\\"" EXIT', 'echo $((1+2)) >> "$T"', '{ echo grp >> "$T"; }',
+  '! false', '! true', 'false | true', 'true | false', '(exit 3)', '{ false; }', 'case x in x) echo cx >> "$T";; esac', 'while false; do :; done',
+  'for i in 1 2; do echo "i$i" >> "$T"; done', '[ -d sub ] && cd sub', 'echo "$(cd sub 2>/dev/null && pwd | sed "s|.*/||")" >> "$T"',
+  'x=$(false) && echo never >> "$T"', ': && echo colon >> "$T"', 'command -v sh >/dev/null && echo cmd >> "$T"', 'test -f g && rm g',
+  'echo pipe | cat >> "$T"', 'false && echo no >> "$T"', 'true || echo no2 >> "$T"', 'if false; then :; else echo else >> "$T"; fi',
 ];
 
 /** Runs the RUNs of a single-stage Dockerfile like Docker does; returns what they did. */
