@@ -266,18 +266,24 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   return EXIT.ok;
 }
 
+/** Base-image sizes through the same registries, insecure hosts and docker config as pin-digests; none offline. */
+async function sizeLookup(offline: boolean, pinOptions?: Record<string, unknown>) {
+  if (offline) return null;
+  const { registryOptionsFrom, registrySizes } = await import('./impact-sizes.js');
+  return registrySizes(await registryOptionsFrom(pinOptions));
+}
+
 /** Prices the base-image changes of impacts computed while streaming (see impactOf). */
 async function priceStreamed(impacts: Map<string, import('./impact.js').FileImpact>, offline: boolean, pinOptions?: Record<string, unknown>) {
-  const { priceBases, registryOptionsFrom, registrySizes } = await import('./impact-sizes.js');
-  await priceBases([...impacts.values()], offline ? null : registrySizes(await registryOptionsFrom(pinOptions)));
+  const { priceBases } = await import('./impact-sizes.js');
+  await priceBases([...impacts.values()], await sizeLookup(offline, pinOptions));
   return impacts;
 }
 
 /** Impact per changed file; base sizes come from the registry only when some FROM changed and not --offline. */
 async function impactOf(files: readonly import('./types.js').FileResult[], offline: boolean, pinOptions?: Record<string, unknown>) {
-  const { impactsOf, registryOptionsFrom, registrySizes } = await import('./impact-sizes.js');
-  // the same registries, insecure hosts and docker config as pin-digests
-  return impactsOf(files, offline ? null : registrySizes(await registryOptionsFrom(pinOptions)));
+  const { impactsOf } = await import('./impact-sizes.js');
+  return impactsOf(files, await sizeLookup(offline, pinOptions));
 }
 
 /** `--context DIR`: only for a single Dockerfile (a batch gets each file's context from compose files). */

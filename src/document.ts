@@ -181,14 +181,19 @@ function memoize(ins: Instruction): void {
 
 /** Is this instruction's argument an exec-form JSON array (as BuildKit decides: it parses as a JSON string array)? */
 export function isExecForm(ins: Instruction): boolean {
+  return execArgs(ins) !== null;
+}
+
+/** The words of an exec-form (JSON array) instruction, or null when it is in shell form. */
+export function execArgs(ins: Instruction): string[] | null {
   const args = ins.getRawArgumentsContent();
-  if (args === null) return false;
+  if (args === null) return null;
   const t = args.trim();
-  if (!t.startsWith('[')) return false;
+  if (!t.startsWith('[')) return null;
   try {
     const v: unknown = JSON.parse(t);
-    return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : null;
   } catch {
-    return false;
+    return null;
   }
 }

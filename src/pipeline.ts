@@ -156,14 +156,5 @@ export function isSuppressed(doc: DocView, ins: { getRange(): { start: { line: n
 
 /** Offset ranges of instructions preceded by `# dockeropt ignore=<ids>` naming this transform (or `all`). */
 function ignoredRanges(doc: DocView, id: string): { start: number; end: number }[] {
-  const out: { start: number; end: number }[] = [];
-  for (const ins of doc.instructions()) {
-    const line = ins.getRange().start.line;
-    if (line === 0) continue;
-    const m = IGNORE_NEXT.exec(doc.lineText(line - 1));
-    if (!m) continue;
-    const ids = m[1]!.split(',').map((s) => s.trim());
-    if (ids.includes(id) || ids.includes('all')) out.push(doc.span(ins));
-  }
-  return out;
+  return doc.instructions().filter((ins) => isSuppressed(doc, ins, id)).map((ins) => doc.span(ins));
 }

@@ -4,7 +4,7 @@
  * Values set by a base image are not known here; transforms that need them keep their own tables.
  */
 import type { Instruction, From } from 'dockerfile-ast';
-import type { DocView, Stage } from './document.js';
+import { execArgs, type DocView, type Stage } from './document.js';
 
 export interface InstructionState {
   /** The stage the instruction belongs to. */
@@ -50,7 +50,7 @@ function computeStates(doc: DocView): Map<Instruction, InstructionState> {
       : { stage, shell: null, user: null, workdir: null, env: new Map(), args: new Map(), baseImage: stage.from.getImage() };
     for (const ins of stage.instructions) {
       out.set(ins, st);
-      st = nextState(doc, st, ins);
+      st = nextState(st, ins);
     }
     if (stage.name) finalStates.set(stage.name, st);
     finalStates.set(String(stage.index), st);
@@ -58,16 +58,11 @@ function computeStates(doc: DocView): Map<Instruction, InstructionState> {
   return out;
 }
 
-function nextState(doc: DocView, st: InstructionState, ins: Instruction): InstructionState {
+function nextState(st: InstructionState, ins: Instruction): InstructionState {
   switch (ins.getKeyword()) {
-    case 'SHELL': {
-      let shell: string[] | null = null;
-      try {
-        const v: unknown = JSON.parse(ins.getRawArgumentsContent() ?? '');
-        if (Array.isArray(v) && v.every((x) => typeof x === 'string')) shell = v as string[];
-      } catch { /* not JSON: BuildKit rejects it; keep a marker that is not a POSIX shell */ }
-      return { ...st, shell: shell ?? ['<invalid SHELL>'] };
-    }
+    case 'SHELL':
+      // a SHELL that is not a JSON array is rejected by BuildKit: keep a marker that is not a POSIX shell
+      return { ...st, shell: execArgs(ins) ?? ['<invalid SHELL>'] };
     case 'USER': {
       const args = ins.getArguments();
       return { ...st, user: args[0]?.getValue() ?? null };
@@ -95,7 +90,6 @@ function nextState(doc: DocView, st: InstructionState, ins: Instruction): Instru
       return { ...st, args };
     }
     default:
-      void doc;
       return st;
   }
 }

@@ -29,7 +29,7 @@
  * After:   RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
  */
 import type { Instruction, Run } from 'dockerfile-ast';
-import { DocView, isExecForm } from '../src/document.js';
+import { DocView, execArgs, isExecForm } from '../src/document.js';
 import { applyEdits, insertAt, removeRange, replaceRange, sortEdits, type Edit } from '../src/edits.js';
 import { isSuppressed } from '../src/pipeline.js';
 import { Op, nodeType, parseShell, runShellView, simpleCommands, wordLit, type ParsedShell, type ShNode, type ShellView, type SimpleCommand } from '../src/shell.js';
@@ -735,9 +735,8 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
     }
     return [];
   }
-  if (isExecForm(ins)) {
-    let arr: string[] = [];
-    try { arr = JSON.parse(ins.getRawArgumentsContent() ?? '[]') as string[]; } catch { /* not reached: isExecForm parsed it */ }
+  const arr = execArgs(ins);
+  if (arr) {
     if (TOOL_NAMES.has(base(arr[0]) ?? '') || arr.slice(0, 3).some((a) => /\b(apt-get|apk|pip3?|npm|yarn|pnpm|go|mvn|gradle|cargo|bundle|composer|dotnet|dnf|yum|zypper|poetry|uv|pipenv|bun)\b/.test(a) && arr.length <= 3)) {
       refuse('the RUN is in exec (JSON) form: its flags and clean-ups cannot be analysed as shell; rewrite it in shell form to get a cache mount');
     }
@@ -753,10 +752,6 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
 
   const problem = shellProblem(st);
   if (problem) refuse(problem);
-  // stages.ts knows Windows repositories; Windows tags on other repositories (sdk:8.0-windowsservercore-ltsc2022) are caught here
-  if (st.shell === null && st.baseImage !== null && /(nanoserver|windowsservercore|servercore|ltsc20\d\d)/i.test(st.baseImage)) {
-    refuse(`the base image ${st.baseImage} is a Windows image (its default shell is cmd, and its cache paths are Windows paths)`);
-  }
 
   const facts = baseImageFacts(st.baseImage);
   const user = resolveUser(doc, ins, st, facts);
@@ -959,9 +954,8 @@ function placedPaths(ins: Instruction, st: InstructionState | undefined, ctx: Tr
 }
 
 function commandWordsOf(doc: DocView, ins: Instruction): (string | null)[][] {
-  if (isExecForm(ins)) {
-    try { return [JSON.parse(ins.getRawArgumentsContent() ?? '[]') as string[]]; } catch { return []; }
-  }
+  const arr = execArgs(ins);
+  if (arr) return [arr];
   const v = runShellView(doc, ins);
   const p = v ? parseShell(v.text) : null;
   if (!p || 'error' in p) return [];

@@ -30,7 +30,7 @@
  *                                                 CMD ["python", "/app/app.py"]
  */
 import type { Flag, Instruction, ModifiableInstruction } from 'dockerfile-ast';
-import { isExecForm, type DocView, type Stage } from '../src/document.js';
+import { execArgs, type DocView, type Stage } from '../src/document.js';
 import { insertAt, type Edit } from '../src/edits.js';
 import { UsageError } from '../src/errors.js';
 import { isRootUser, isWindowsRef, lookupImage, parseImageRef } from '../src/base-images.js';
@@ -228,8 +228,9 @@ function privilegeDropper(doc: DocView, all: Instruction[]): { name: string; lin
     const kw = ins.getKeyword();
     let words: (string | null)[] = [];
     if (kw === 'RUN' || kw === 'CMD' || kw === 'ENTRYPOINT') {
-      if (isExecForm(ins)) {
-        words = JSON.parse(ins.getRawArgumentsContent()!) as string[];
+      const exec = execArgs(ins);
+      if (exec) {
+        words = exec;
       } else if (!(kw === 'RUN' && (ins as unknown as { getHeredocs(): unknown[] }).getHeredocs().length > 0)) {
         const view = runShellView(doc, ins);
         const parsed = view ? parseShell(view.text) : null;
@@ -253,7 +254,8 @@ function rootDaemon(doc: DocView, all: Instruction[]): { name: string; line: num
   const starts = all.filter((i) => i.getKeyword() === 'CMD' || i.getKeyword() === 'ENTRYPOINT');
   for (const ins of starts) {
     let words: (string | null)[] = [];
-    if (isExecForm(ins)) words = JSON.parse(ins.getRawArgumentsContent()!) as string[];
+    const exec = execArgs(ins);
+    if (exec) words = exec;
     else {
       const view = runShellView(doc, ins);
       const parsed = view ? parseShell(view.text) : null;
@@ -274,8 +276,7 @@ function bareShellCmd(all: Instruction[]): { name: string; line: number } | null
   const cmd = [...all].reverse().find((i) => i.getKeyword() === 'CMD');
   if (!cmd) return null;
   let words: string[];
-  if (isExecForm(cmd)) words = JSON.parse(cmd.getRawArgumentsContent()!) as string[];
-  else words = cmd.getArguments().map((a) => a.getValue());
+  words = execArgs(cmd) ?? cmd.getArguments().map((a) => a.getValue());
   if (words.length !== 1) return null;
   const name = words[0]!.split('/').pop()!;
   return BARE_SHELLS.has(name) ? { name, line: cmd.getRange().start.line + 1 } : null;
@@ -304,9 +305,7 @@ function volumes(all: Instruction[]): { dir: string; source: string; line: numbe
   for (const ins of all) {
     if (ins.getKeyword() !== 'VOLUME') continue;
     const line = ins.getRange().start.line + 1;
-    let dirs: string[];
-    if (isExecForm(ins)) dirs = JSON.parse(ins.getRawArgumentsContent()!) as string[];
-    else dirs = ins.getArguments().map((a) => a.getValue());
+    const dirs = execArgs(ins) ?? ins.getArguments().map((a) => a.getValue());
     for (const d of dirs) if (d.startsWith('/') && !d.includes('$')) out.push({ dir: norm(d), source: `VOLUME on line ${line}`, line });
   }
   return out;
@@ -317,8 +316,8 @@ const within = (p: string, dir: string) => p === dir || p.startsWith(dir === '/'
 
 /** The absolute destination of a COPY/ADD, or null when it cannot be told (variables, JSON form). */
 function copyDest(ins: Instruction, st: InstructionState | undefined): string | null {
-  if (isExecForm(ins)) {
-    const arr = JSON.parse(ins.getRawArgumentsContent()!) as string[];
+  const arr = execArgs(ins);
+  if (arr) {
     const d = arr[arr.length - 1];
     return d && !d.includes('$') ? resolveDest(d, st) : null;
   }

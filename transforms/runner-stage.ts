@@ -40,7 +40,7 @@
  *                                                   CMD ["/bin/app"]
  */
 import type { Flag, Instruction, ModifiableInstruction } from 'dockerfile-ast';
-import { isExecForm, type DocView, type Stage } from '../src/document.js';
+import { execArgs, isExecForm, type DocView, type Stage } from '../src/document.js';
 import { insertAt, removeRange, replaceRange, type Edit } from '../src/edits.js';
 import { UsageError } from '../src/errors.js';
 import { lookupImage, parseImageRef, runnerImage, tagParts, type ImageRef, type RunnerChoice, type Toolchain } from '../src/base-images.js';
@@ -385,7 +385,8 @@ function collect(doc: DocView, stage: Stage, ref: ImageRef, imageWorkdir: string
   const startIns = entrypoint ?? cmd;
   if (!startIns) return { line: doc.lineOfNode(stage.from), refuse: 'there is no CMD or ENTRYPOINT, so what runs (and what it needs) cannot be told' };
   const argvOf = (ins: Instruction): { argv: (string | null)[]; shellForm: boolean } | Refusal => {
-    if (isExecForm(ins)) return { argv: JSON.parse(ins.getRawArgumentsContent()!) as string[], shellForm: false };
+    const exec = execArgs(ins);
+    if (exec) return { argv: exec, shellForm: false };
     const view = runShellView(doc, ins);
     const parsed = view ? parseShell(view.text) : null;
     if (!parsed || 'error' in parsed) return { line: doc.lineOfNode(ins), refuse: `the ${ins.getKeyword()} does not parse as a shell command` };
@@ -412,8 +413,8 @@ function collect(doc: DocView, stage: Stage, ref: ImageRef, imageWorkdir: string
 
 function copyDest(ins: Instruction, st: InstructionState): string | null {
   let dest: string | undefined;
-  if (isExecForm(ins)) {
-    const arr = JSON.parse(ins.getRawArgumentsContent()!) as string[];
+  const arr = execArgs(ins);
+  if (arr) {
     dest = arr[arr.length - 1];
   } else {
     const args = ins.getArguments();

@@ -32,7 +32,7 @@
 import { posix } from 'node:path';
 import dockerignore from '@balena/dockerignore';
 import type { Flag, Instruction } from 'dockerfile-ast';
-import { isExecForm, type DocView, type Stage } from '../src/document.js';
+import { execArgs, isExecForm, type DocView, type Stage } from '../src/document.js';
 import { insertAt, replaceRange, type Edit } from '../src/edits.js';
 import { Op, nodeType, parseShell, runShellView, simpleCommands, stateHazard, type ParsedShell, type ShellView, type ShNode, type SimpleCommand } from '../src/shell.js';
 import { instructionStates, shellProblem, type InstructionState } from '../src/stages.js';
@@ -168,8 +168,8 @@ function fullCopyOf(doc: DocView, ins: Instruction): FullCopy | null {
   if (flags.some((f) => f.getName().toLowerCase() === 'from')) return null;
   if ((ins as unknown as { getHeredocs(): unknown[] }).getHeredocs().length > 0) return null;
   const base = { ins, isAdd: kw === 'ADD', srcStart: 0, destStart: 0, destEnd: 0, dest: '' };
-  if (isExecForm(ins)) {
-    const arr = JSON.parse(ins.getRawArgumentsContent() ?? '[]') as string[];
+  const arr = execArgs(ins);
+  if (arr) {
     if (arr.length === 2 && (arr[0] === '.' || arr[0] === './')) return { ...base, problem: `the ${kw} is in JSON form, which this transform does not rewrite` };
     return null;
   }
@@ -361,8 +361,7 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
   const manifestCopy = prior.find((ins) => {
     if (ins.getKeyword() !== 'COPY' && ins.getKeyword() !== 'ADD') return false;
     if ((ins as unknown as { getFlags(): Flag[] }).getFlags().some((f) => f.getName().toLowerCase() === 'from')) return false;
-    let args: string[];
-    try { args = isExecForm(ins) ? JSON.parse(ins.getRawArgumentsContent() ?? '[]') as string[] : ins.getArguments().map((a) => a.getValue()); } catch { return false; }
+    const args = execArgs(ins) ?? ins.getArguments().map((a) => a.getValue());
     const srcs = args.slice(0, -1).map((a) => a.replace(/^\.\//, ''));
     return srcs.some((s) => files.some((f) => globMatch(s, f) || globMatch(s, posix.basename(f))));
   });
