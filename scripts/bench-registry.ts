@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../src/run.js';
-import { pinDigests } from '../transforms/pin-digests.js';
+import { pinDigests } from '../transforms/pin-digests/index.js';
 import { emptyDockerConfig, startRegistry, type ImageKind, type ImageSpec } from '../test/helpers/registry.js';
 
 const arg = (name: string, def: number): number => {

@@ -20,7 +20,7 @@ export type SizeLookup = (image: string) => Promise<number>;
  * Without a `--registry-timeout` the sizes keep their shorter 5 s: they are an extra, not the run's work.
  */
 export async function registryOptionsFrom(raw: Readonly<Record<string, unknown>> | undefined): Promise<RegistryClientOptions> {
-  const { pinDigests } = await import('../transforms/pin-digests.js');
+  const { pinDigests } = await import('../transforms/pin-digests/index.js');
   const parse = (r: Record<string, unknown>) => pinDigests.parseOptions!({ ...pinDigests.defaults, ...r });
   // an option that does not parse is left out here: sizes are an extra, pin-digests reports it when it runs
   const given: Record<string, unknown> = {};

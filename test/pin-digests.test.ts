@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli.js';
 import { runPipeline } from '../src/pipeline.js';
-import { pinDigests } from '../transforms/pin-digests.js';
+import { pinDigests } from '../transforms/pin-digests/index.js';
 import { emptyDockerConfig, freePort, startProxy, startRegistry, type BuiltImage, type TestRegistry } from './helpers/registry.js';
 import { cleanup, tree } from './helpers/tmp.js';
 

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { prepareTransforms, resolveOptions, runPipeline } from '../src/pipeline.js';
 import { RegistryClient, RegistryError, parsePlatform } from '../src/registry/client.js';
 import { parseReference } from '../src/registry/reference.js';
-import { pinDigests } from '../transforms/pin-digests.js';
+import { pinDigests } from '../transforms/pin-digests/index.js';
 import { emptyDockerConfig, startRegistry, type BuiltImage, type TestRegistry } from './helpers/registry.js';
 
 const ref = parseReference;

@@ -12,7 +12,7 @@ import type { Copy } from 'dockerfile-ast';
 import { DocView } from '../src/document.js';
 import { runPipeline } from '../src/pipeline.js';
 import { isRootUser, lookupImage, parseImageRef } from '../src/base-images.js';
-import { planRunner, runnerStage } from '../transforms/runner-stage.js';
+import { planRunner, runnerStage } from '../transforms/runner-stage/index.js';
 import { nonRoot } from '../transforms/non-root.js';
 import { loadCases } from './helpers/fixtures.js';
 

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { contextInfo, dockerignoreOf, resolveBuildContext } from '../src/build-context.js';
 import { run } from '../src/run.js';
 import { main } from '../src/cli.js';
-import { splitCopy } from '../transforms/split-copy.js';
+import { splitCopy } from '../transforms/split-copy/index.js';
 import { cleanup, tree } from './helpers/tmp.js';
 
 const PKG = '{"name":"web","dependencies":{"react":"^18"}}\n';

@@ -14,7 +14,7 @@ import dockerignore from '@balena/dockerignore';
 import { DocView, isExecForm } from '../src/document.js';
 import { runPipeline } from '../src/pipeline.js';
 import { contextFs } from '../src/context-fs.js';
-import { splitCopy } from '../transforms/split-copy.js';
+import { splitCopy } from '../transforms/split-copy/index.js';
 import { loadCases } from './helpers/fixtures.js';
 import { cleanup, tree } from './helpers/tmp.js';
 

@@ -11,13 +11,13 @@
  * Renovate's digest pinning is opt-in too.
  */
 import type { Transform } from '../src/types.js';
-import { hoistSystemDeps } from './hoist-system-deps.js';
+import { hoistSystemDeps } from './hoist-system-deps/index.js';
 import { mergeRun } from './merge-run.js';
-import { runnerStage } from './runner-stage.js';
+import { runnerStage } from './runner-stage/index.js';
 import { nonRoot } from './non-root.js';
-import { pinDigests } from './pin-digests.js';
-import { splitCopy } from './split-copy.js';
-import { cacheMounts } from './cache-mounts.js';
+import { pinDigests } from './pin-digests/index.js';
+import { splitCopy } from './split-copy/index.js';
+import { cacheMounts } from './cache-mounts/index.js';
 
 export const transforms: readonly Transform<any>[] = [hoistSystemDeps, mergeRun, splitCopy, cacheMounts, runnerStage, nonRoot, pinDigests];
 

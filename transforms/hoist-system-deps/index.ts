@@ -25,12 +25,12 @@
  *              apt-get install -y curl
  */
 import type { Instruction, Run } from 'dockerfile-ast';
-import { isExecForm, type DocView, type Stage } from '../src/document.js';
-import { insertAt, removeRange, type Edit } from '../src/edits.js';
-import { analyseSystemInstall, type SystemInstall } from '../src/hoist-system-deps.js';
-import { parseShell, runShellView } from '../src/shell.js';
-import { instructionStates, shellProblem, type InstructionState } from '../src/stages.js';
-import type { Outcome, Transform } from '../src/types.js';
+import { isExecForm, type DocView, type Stage } from '../../src/document.js';
+import { insertAt, removeRange, type Edit } from '../../src/edits.js';
+import { analyseSystemInstall, type SystemInstall } from './analyse.js';
+import { parseShell, runShellView } from '../../src/shell.js';
+import { instructionStates, shellProblem, type InstructionState } from '../../src/stages.js';
+import type { Outcome, Transform } from '../../src/types.js';
 
 /** What a RUN that qualifies depends on, beyond its shell analysis. */
 interface Candidate {

@@ -12,7 +12,7 @@
  */
 import { promises as fsp, readFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { UsageError } from './errors.js';
+import { UsageError } from '../../src/errors.js';
 
 export interface LockEntry {
   digest: string;

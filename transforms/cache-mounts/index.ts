@@ -29,13 +29,13 @@
  * After:   RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
  */
 import type { Instruction, Run } from 'dockerfile-ast';
-import { DocView, execArgs, isExecForm } from '../src/document.js';
-import { applyEdits, insertAt, removeRange, replaceRange, sortEdits, type Edit } from '../src/edits.js';
-import { isSuppressed } from '../src/pipeline.js';
-import { Op, nodeType, parseShell, runShellView, simpleCommands, wordLit, type ParsedShell, type ShNode, type ShellView, type SimpleCommand } from '../src/shell.js';
-import { instructionStates, shellProblem, type InstructionState } from '../src/stages.js';
-import type { Outcome, Transform, TransformContext } from '../src/types.js';
-import { TOOL_NAMES, baseImageFacts, isPipName, isPythonName, subcommand, type BaseImageFacts, type KnownUser } from '../src/cache-mounts-table.js';
+import { DocView, execArgs, isExecForm } from '../../src/document.js';
+import { applyEdits, insertAt, removeRange, replaceRange, sortEdits, type Edit } from '../../src/edits.js';
+import { isSuppressed } from '../../src/pipeline.js';
+import { Op, nodeType, parseShell, runShellView, simpleCommands, wordLit, type ParsedShell, type ShNode, type ShellView, type SimpleCommand } from '../../src/shell.js';
+import { instructionStates, shellProblem, type InstructionState } from '../../src/stages.js';
+import type { Outcome, Transform, TransformContext } from '../../src/types.js';
+import { TOOL_NAMES, baseImageFacts, isPipName, isPythonName, subcommand, type BaseImageFacts, type KnownUser } from './table.js';
 
 export interface CacheMountsOptions {
   /** Do not add `# syntax=docker/dockerfile:1` (builders that cannot pull the frontend image). */

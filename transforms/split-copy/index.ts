@@ -32,13 +32,13 @@
 import { posix } from 'node:path';
 import dockerignore from '@balena/dockerignore';
 import type { Flag, Instruction } from 'dockerfile-ast';
-import { execArgs, isExecForm, type DocView, type Stage } from '../src/document.js';
-import { insertAt, replaceRange, type Edit } from '../src/edits.js';
-import { Op, nodeType, parseShell, runShellView, simpleCommands, stateHazard, type ParsedShell, type ShellView, type ShNode, type SimpleCommand } from '../src/shell.js';
-import { instructionStates, shellProblem, type InstructionState } from '../src/stages.js';
-import { contextInfo, dockerignoreOf } from '../src/build-context.js';
-import { classify, plan, type CommandClass, type Ctx, type Eco, type Plan } from '../src/split-copy-ecosystems.js';
-import type { ContextFs, Outcome, Transform } from '../src/types.js';
+import { execArgs, isExecForm, type DocView, type Stage } from '../../src/document.js';
+import { insertAt, replaceRange, type Edit } from '../../src/edits.js';
+import { Op, nodeType, parseShell, runShellView, simpleCommands, stateHazard, type ParsedShell, type ShellView, type ShNode, type SimpleCommand } from '../../src/shell.js';
+import { instructionStates, shellProblem, type InstructionState } from '../../src/stages.js';
+import { contextInfo, dockerignoreOf } from '../../src/build-context.js';
+import { classify, plan, type CommandClass, type Ctx, type Eco, type Plan } from './ecosystems.js';
+import type { ContextFs, Outcome, Transform } from '../../src/types.js';
 
 // a CommonJS module whose typings declare an ES default export: take the function either way
 const ignore = ((dockerignore as unknown as { default?: typeof dockerignore }).default ?? dockerignore) as unknown as (typeof import('@balena/dockerignore'))['default'];

@@ -40,13 +40,13 @@
  *                                                   CMD ["/bin/app"]
  */
 import type { Flag, Instruction, ModifiableInstruction } from 'dockerfile-ast';
-import { execArgs, isExecForm, type DocView, type Stage } from '../src/document.js';
-import { insertAt, removeRange, replaceRange, type Edit } from '../src/edits.js';
-import { UsageError } from '../src/errors.js';
-import { lookupImage, parseImageRef, runnerImage, tagParts, type ImageRef, type RunnerChoice, type Toolchain } from '../src/base-images.js';
-import { nodeType, parseShell, runShellView, simpleCommands, wordLit, type ParsedShell, type ShellView, type ShNode } from '../src/shell.js';
-import { instructionStates, shellProblem, type InstructionState } from '../src/stages.js';
-import type { Outcome, Transform } from '../src/types.js';
+import { execArgs, isExecForm, type DocView, type Stage } from '../../src/document.js';
+import { insertAt, removeRange, replaceRange, type Edit } from '../../src/edits.js';
+import { UsageError } from '../../src/errors.js';
+import { lookupImage, parseImageRef, runnerImage, tagParts, type ImageRef, type RunnerChoice, type Toolchain } from '../../src/base-images.js';
+import { nodeType, parseShell, runShellView, simpleCommands, wordLit, type ParsedShell, type ShellView, type ShNode } from '../../src/shell.js';
+import { instructionStates, shellProblem, type InstructionState } from '../../src/stages.js';
+import type { Outcome, Transform } from '../../src/types.js';
 
 export interface RunnerStageOptions {
   /** Runner image family: slim, distroless, alpine (alpine builds only) or scratch (Go only); null = the recipe's default. */

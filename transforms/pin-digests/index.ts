@@ -32,13 +32,13 @@
  */
 import type { Arg, Flag, From, Instruction } from 'dockerfile-ast';
 import { resolve as resolvePath } from 'node:path';
-import type { DocView } from '../src/document.js';
-import { insertAt, replaceRange, type Edit } from '../src/edits.js';
-import { UsageError } from '../src/errors.js';
-import { Lockfile, lockKey } from '../src/lockfile.js';
-import { RegistryClient, RegistryError, formatPlatform, parsePlatform, type Platform } from '../src/registry/client.js';
-import { ReferenceError, canonical, familiar, parseReference, type ImageRef } from '../src/registry/reference.js';
-import type { Outcome, Transform, TransformContext } from '../src/types.js';
+import type { DocView } from '../../src/document.js';
+import { insertAt, replaceRange, type Edit } from '../../src/edits.js';
+import { UsageError } from '../../src/errors.js';
+import { Lockfile, lockKey } from './lockfile.js';
+import { RegistryClient, RegistryError, formatPlatform, parsePlatform, type Platform } from '../../src/registry/client.js';
+import { ReferenceError, canonical, familiar, parseReference, type ImageRef } from '../../src/registry/reference.js';
+import type { Outcome, Transform, TransformContext } from '../../src/types.js';
 
 export interface PinDigestsOptions {
   /** Pin this platform's manifest out of an index instead of the index (e.g. `linux/arm64`). */

@@ -4,7 +4,7 @@
  * says what it depends on: the variables it expands, the local files it reads, the paths it removes.
  * Works on the shell tree of src/shell.ts (mvdan-sh); nothing here looks at shell text with patterns.
  */
-import { nodeType, simpleCommands, wordLit, type ParsedShell, type ShNode } from './shell.js';
+import { nodeType, simpleCommands, wordLit, type ParsedShell, type ShNode } from '../../src/shell.js';
 
 export interface SystemInstall {
   /** The package managers the RUN calls, in order of first use (`apt-get`, `apk`, …). */
