@@ -1,0 +1,85 @@
+/**
+ * Python: python:X with pip into a venv (`python -m venv DIR` / `virtualenv DIR`, used through its own pip,
+ * PATH or VIRTUAL_ENV) or into the system site-packages, every COPY inside the WORKDIR. Copies the venv
+ * (or site-packages and /usr/local/bin) and the app directory.
+ */
+import { tagParts } from '../../../src/base-images.js';
+import { base, HARMLESS, norm, PACKAGE_MANAGERS, packageProblem, resolve, unknownCommand, within } from '../common.js';
+import type { Recipe, RunnerCopy } from '../recipe.js';
+
+export const pythonRecipe: Recipe = (doc, f) => {
+  const venvs: { dir: string; line: number; evidence: string }[] = [];
+  let system: { line: number } | null = null;
+  let venvUsed: { dir: string; line: number; evidence: string } | null = null;
+  for (const c of f.cmds) {
+    const name = base(c.words[0] ?? '');
+    const pk = packageProblem(c);
+    if (pk) return { line: c.line, refuse: pk };
+    if (PACKAGE_MANAGERS.has(name) || HARMLESS.has(name)) continue;
+    const w = c.words;
+    const isPy = /^python[\d.]*$/.test(name);
+    const pyMod = isPy && w[1] === '-m' ? w[2] : null;
+    if ((isPy && pyMod === 'venv') || name === 'virtualenv') {
+      const rest = w.slice(isPy ? 3 : 1);
+      if (rest.includes('--system-site-packages')) return { line: c.line, refuse: 'a venv with --system-site-packages also needs the build image\'s packages' };
+      const dir = rest.filter((x) => x === null || !x.startsWith('-'));
+      if (dir.length !== 1 || dir[0] === null || c.cwd === null) return { line: c.line, refuse: 'the venv directory cannot be told' };
+      venvs.push({ dir: resolve(c.cwd, dir[0]!), line: c.line, evidence: dir[0]! });
+      continue;
+    }
+    if (isPy && pyMod === 'compileall') continue;
+    if (isPy && w[1] === 'manage.py' && w[2] === 'collectstatic') continue;
+    const isPip = /^pip[\d.]*$/.test(name) || (isPy && pyMod === 'pip');
+    if (!isPip) return unknownCommand(c, 'Python environment');
+    const args = (isPy ? w.slice(3) : w.slice(1));
+    if (args[0] !== 'install') {
+      if (args[0] === 'cache' || args[0] === 'config' || args[0] === 'list' || args[0] === 'freeze') continue;
+      return unknownCommand(c, 'Python environment');
+    }
+    const bad = args.find((a) => a !== null && /^(--user|--target|-t|--prefix|--root)(=|$)/.test(a));
+    if (bad) return { line: c.line, refuse: `pip install ${bad} installs outside the venv and site-packages` };
+    // which python: a venv's own pip/python, or the first venv bin on PATH
+    const progPath = c.words[0]!;
+    let venv = venvs.find((v) => progPath.startsWith(v.dir + '/bin/'));
+    if (!venv && !progPath.includes('/')) {
+      const path = (c.assigns.get('PATH') ?? c.env.get('PATH') ?? '').split(':');
+      for (const d of path) {
+        const v = venvs.find((x) => norm(d) === x.dir + '/bin');
+        if (v) { venv = v; break; }
+        if (norm(d) === '/usr/local/bin') break;
+      }
+      const ve = c.assigns.get('VIRTUAL_ENV') ?? c.env.get('VIRTUAL_ENV');
+      if (!venv && ve) venv = venvs.find((x) => x.dir === norm(ve));
+    }
+    if (venv) venvUsed = venv; else system = { line: c.line };
+  }
+  if (!venvUsed && !system) return { line: doc.lineOfNode(f.stage.from), refuse: 'no pip install found, so what the app needs cannot be told' };
+  const appDir = f.runtimeWorkdir;
+  if (appDir === null || appDir === '/') return { line: doc.lineOfNode(f.start.ins), refuse: 'there is no WORKDIR, so the app directory cannot be told; set a WORKDIR' };
+  const outside = f.copies.find((c) => c.dest === null || !within(c.dest, appDir));
+  if (outside) return { line: doc.lineOfNode(outside.ins), refuse: `the ${outside.ins.getKeyword()} writes ${outside.dest ?? 'a path with a variable'}, outside the app directory ${appDir}, which the runner would not get` };
+  const chowns = new Set(f.copies.map((c) => c.chown));
+  if (chowns.size > 1) return { line: doc.lineOfNode(f.copies[0]!.ins), refuse: 'the COPY instructions give the app files different owners (--chown), which one COPY --from cannot keep' };
+  const prog = base(f.start.argv[0]!);
+  if (['gcc', 'cc', 'g++', 'make', 'pip', 'pip3'].includes(prog)) return { line: doc.lineOfNode(f.start.ins), refuse: `the start command runs ${prog}, a build tool the runner does not have` };
+  const copies: RunnerCopy[] = [];
+  if (venvUsed) copies.push({ src: venvUsed.dir, dest: venvUsed.dir, line: venvUsed.line, evidence: venvUsed.evidence });
+  if (system) {
+    const v = tagParts(f.ref.tag).version.split('.');
+    if (v.length < 2) return { line: doc.lineOfNode(f.stage.from), refuse: `pip installs into the system site-packages, whose path (pythonX.Y) the tag ${f.ref.tag || 'latest'} does not fix; use a tag like python:3.12` };
+    const xy = `${v[0]}.${v[1]}`;
+    const fromLine = doc.lineOfNode(f.stage.from);
+    copies.push({ src: `/usr/local/lib/python${xy}/site-packages`, dest: `/usr/local/lib/python${xy}/site-packages`, line: fromLine, evidence: xy });
+    copies.push({ src: '/usr/local/bin', dest: '/usr/local/bin', line: fromLine, evidence: f.ref.name });
+  }
+  const wd = f.stage.instructions.filter((i) => i.getKeyword() === 'WORKDIR').map((i) => ({ i, v: i.getArguments()[0]?.getValue() ?? '' }));
+  const ev = wd.find((w) => f.states.get(w.i) && resolve(f.states.get(w.i)!.workdir ?? '/', w.v) === appDir);
+  if (!copies.some((c) => within(appDir, c.src))) copies.push({ src: appDir, dest: appDir, line: ev ? doc.lineOfNode(ev.i) : doc.lineOfNode(f.start.ins), evidence: ev ? ev.v : appDir });
+  return {
+    copies,
+    edits: [],
+    notes: [{ line: (venvUsed ?? system)!.line, message: 'packages built from source against libraries of the full python image (e.g. psycopg2 against libpq) would fail in the slim runner; run the image\'s tests' }],
+    what: venvUsed ? `Python: pip into the venv ${venvUsed.dir}` : 'Python: pip into the system site-packages',
+    chown: true,
+  };
+};
