@@ -4,23 +4,18 @@
  * go build when nothing sets it.
  */
 import { insertAt, type Edit } from '../../../src/edits.js';
-import { base, HARMLESS, isAbs, PACKAGE_MANAGERS, packageProblem, programCandidates, resolve, unknownCommand } from '../common.js';
-import type { Cmd } from '../facts.js';
+import { base, eachCommand, isAbs, programCandidates, resolve, unknownCommand } from '../common.js';
 import type { Recipe, RunnerCopy } from '../recipe.js';
 
 const GO_VALUE_FLAGS = new Set(['-o', '-ldflags', '-gcflags', '-asmflags', '-tags', '-mod', '-p', '-buildmode', '-pkgdir', '-toolexec', '-overlay', '-pgo', '-installsuffix', '-modfile', '-compiler', '-gccgoflags', '-buildvcs', '-covermode', '-coverpkg', '-C']);
 
 export const goRecipe: Recipe = (doc, f, runner) => {
-  const built: { path: string; line: number; evidence: string; c: Cmd }[] = [];
+  const built: { path: string; line: number; evidence: string }[] = [];
   const edits: Edit[] = [];
   const notes: { line: number; message: string }[] = [];
-  for (const c of f.cmds) {
-    const name = base(c.words[0] ?? '');
-    const pk = packageProblem(c);
-    if (pk) return { line: c.line, refuse: pk };
-    if (PACKAGE_MANAGERS.has(name) || HARMLESS.has(name) || name === 'git') continue;
+  const refusal = eachCommand(f, ['git'], (c, name) => {
     if (name !== 'go') return unknownCommand(c, 'Go binary');
-    if (c.words[1] !== 'build') continue; // go mod download, go vet, go test, go generate, go install of tools
+    if (c.words[1] !== 'build') return; // go mod download, go vet, go test, go generate, go install of tools
     let out: string | null = null;
     for (let k = 2; k < c.words.length; k++) {
       const w = c.words[k];
@@ -45,12 +40,14 @@ export const goRecipe: Recipe = (doc, f, runner) => {
     if (goos !== undefined && goos !== 'linux') return { line: c.line, refuse: `GOOS=${goos ?? '<variable>'} builds for another system` };
     const cgo = c.assigns.has('CGO_ENABLED') ? c.assigns.get('CGO_ENABLED') : c.env.get('CGO_ENABLED');
     if (cgo === '1' || cgo === null) return { line: c.line, refuse: 'CGO_ENABLED is not 0: the binary links the build image\'s C libraries, which a static runner lacks' };
+    // every go build gets the edit, not only the one whose binary runs: they are all static builds then
     if (cgo === undefined) {
       edits.push(insertAt(c.view.toDoc(c.parsed.offset(c.call.Args[0].Pos())), 'CGO_ENABLED=0 '));
       notes.push({ line: c.line, message: 'set CGO_ENABLED=0 on go build so the binary is static (a package that needs cgo will now fail to build rather than fail at run time)' });
     }
-    built.push({ path: resolve(c.cwd ?? '/', out), line: c.line, evidence: out, c });
-  }
+    built.push({ path: resolve(c.cwd ?? '/', out), line: c.line, evidence: out });
+  });
+  if (refusal) return refusal;
   if (built.length === 0) return { line: doc.lineOfNode(f.stage.from), refuse: 'no `go build -o PATH` found, so the binary to copy cannot be told' };
   const prog = f.start.argv[0]!;
   if (base(prog) === 'go') return { line: doc.lineOfNode(f.start.ins), refuse: 'the start command runs the go tool (go run), which needs the toolchain' };
@@ -59,7 +56,5 @@ export const goRecipe: Recipe = (doc, f, runner) => {
   if (!bin) return { line: doc.lineOfNode(f.start.ins), refuse: `the start command runs ${prog}, which is not the binary go build writes (${built.map((b) => b.path).join(', ')})` };
   const copies: RunnerCopy[] = [{ src: bin.path, dest: bin.path, line: bin.line, evidence: bin.evidence }];
   if (runner.image === 'scratch') copies.push({ src: '/etc/ssl/certs/ca-certificates.crt', dest: '/etc/ssl/certs/ca-certificates.crt', line: doc.lineOfNode(f.stage.from), evidence: f.stage.from.getImage() ?? '' });
-  // only the cgo edit of the binary that runs matters; drop edits of other go builds? keep all: they are static builds too
-  void bin.c;
   return { copies, edits, notes, what: `Go: go build -o ${bin.evidence}` };
 };

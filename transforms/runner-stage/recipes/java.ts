@@ -2,25 +2,11 @@
  * Java: maven / gradle / eclipse-temurin JDK images building a jar (maven package → target/, gradle build →
  * build/libs/, optionally copied out with cp/mv) that `java … -jar FILE` starts. Copies the jar.
  */
-import { base, copiedOut, dirOf, HARMLESS, PACKAGE_MANAGERS, packageProblem, resolve, unknownCommand } from '../common.js';
+import { base, buildOutputs, outputHit, resolve, unknownCommand } from '../common.js';
 import type { Recipe } from '../recipe.js';
 
 export const javaRecipe: Recipe = (doc, f, runner) => {
-  const outputDirs: string[] = [];
-  const produced: { path: string; line: number; evidence: string }[] = [];
-  let buildLine = 0;
-  let buildEvidence = '';
-  for (const c of f.cmds) {
-    const name = base(c.words[0] ?? '');
-    const pk = packageProblem(c);
-    if (pk) return { line: c.line, refuse: pk };
-    if (PACKAGE_MANAGERS.has(name) || HARMLESS.has(name)) continue;
-    if (name === 'cp' || name === 'mv') {
-      const r = copiedOut(c, outputDirs);
-      if (r && 'refuse' in r) return r;
-      if (r) produced.push(r);
-      continue;
-    }
+  const out = buildOutputs(f, [], (c, name) => {
     const tool = name === 'mvn' || name === 'mvnw' ? 'maven' : name === 'gradle' || name === 'gradlew' ? 'gradle' : null;
     if (!tool) return unknownCommand(c, 'jar');
     const args = c.words.slice(1);
@@ -29,13 +15,11 @@ export const javaRecipe: Recipe = (doc, f, runner) => {
     if (c.cwd === null) return { line: c.line, refuse: 'a `cd` earlier in the RUN makes the build directory unknown' };
     const goals = args.filter((a) => !a!.startsWith('-')) as string[];
     const packs = tool === 'maven' ? goals.some((g) => ['package', 'install', 'verify', 'deploy'].includes(g)) : goals.some((g) => ['build', 'assemble', 'bootJar', 'jar', 'shadowJar'].includes(g));
-    if (packs) {
-      outputDirs.push(resolve(c.cwd, tool === 'maven' ? 'target' : 'build/libs'));
-      buildLine = c.line;
-      buildEvidence = goals.find((g) => ['package', 'install', 'verify', 'deploy', 'build', 'assemble', 'bootJar', 'jar', 'shadowJar'].includes(g))!;
-    }
-  }
-  if (outputDirs.length === 0) return { line: doc.lineOfNode(f.stage.from), refuse: 'no maven package / gradle build found, so the jar to copy cannot be told' };
+    if (!packs) return null;
+    return { dir: resolve(c.cwd, tool === 'maven' ? 'target' : 'build/libs'), evidence: goals.find((g) => ['package', 'install', 'verify', 'deploy', 'build', 'assemble', 'bootJar', 'jar', 'shadowJar'].includes(g))! };
+  });
+  if ('refuse' in out) return out;
+  if (out.dirs.length === 0) return { line: doc.lineOfNode(f.stage.from), refuse: 'no maven package / gradle build found, so the jar to copy cannot be told' };
   const argv = f.start.argv;
   if (['mvn', 'mvnw', 'gradle', 'gradlew'].includes(base(argv[0]!))) return { line: doc.lineOfNode(f.start.ins), refuse: `the start command runs ${base(argv[0]!)} (e.g. spring-boot:run), which needs the build toolchain` };
   if (base(argv[0]!) !== 'java') return { line: doc.lineOfNode(f.start.ins), refuse: `the start command runs ${argv[0]}, not java -jar, so the jar to copy cannot be told` };
@@ -43,8 +27,8 @@ export const javaRecipe: Recipe = (doc, f, runner) => {
   const jar = j === -1 ? null : argv[j + 1] ?? null;
   if (jar === null || /[*?[]/.test(jar)) return { line: doc.lineOfNode(f.start.ins), refuse: 'the start command has no literal `-jar FILE`, so the jar to copy cannot be told' };
   const jarPath = resolve(f.runtimeWorkdir ?? '/', jar);
-  const hit = produced.find((p) => p.path === jarPath) ?? (outputDirs.includes(dirOf(jarPath)) ? { path: jarPath, line: buildLine, evidence: buildEvidence } : null);
-  if (!hit) return { line: doc.lineOfNode(f.start.ins), refuse: `the jar ${jarPath} is not in the build output (${outputDirs.join(', ')})` };
+  const hit = outputHit(out, [jarPath]);
+  if (!hit) return { line: doc.lineOfNode(f.start.ins), refuse: `the jar ${jarPath} is not in the build output (${out.dirs.join(', ')})` };
   if (runner.distroless && !f.start.hasEntrypoint) return { line: doc.lineOfNode(f.start.ins), refuse: 'the distroless java runner has ENTRYPOINT ["java", "-jar"], which a CMD-only start command would be appended to; use an ENTRYPOINT or --runner slim' };
   return { copies: [{ src: jarPath, dest: jarPath, line: hit.line, evidence: hit.evidence }], edits: [], notes: [], what: `Java: the jar ${jarPath}` };
 };

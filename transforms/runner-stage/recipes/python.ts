@@ -4,18 +4,13 @@
  * (or site-packages and /usr/local/bin) and the app directory.
  */
 import { tagParts } from '../../../src/base-images.js';
-import { base, HARMLESS, norm, PACKAGE_MANAGERS, packageProblem, resolve, unknownCommand, within } from '../common.js';
+import { appDirCopy, appDirProblem, base, eachCommand, norm, resolve, unknownCommand, within } from '../common.js';
 import type { Recipe, RunnerCopy } from '../recipe.js';
 
 export const pythonRecipe: Recipe = (doc, f) => {
   const venvs: { dir: string; line: number; evidence: string }[] = [];
-  let system: { line: number } | null = null;
-  let venvUsed: { dir: string; line: number; evidence: string } | null = null;
-  for (const c of f.cmds) {
-    const name = base(c.words[0] ?? '');
-    const pk = packageProblem(c);
-    if (pk) return { line: c.line, refuse: pk };
-    if (PACKAGE_MANAGERS.has(name) || HARMLESS.has(name)) continue;
+  const used = { system: null as { line: number } | null, venv: null as { dir: string; line: number; evidence: string } | null };
+  const refusal = eachCommand(f, [], (c, name) => {
     const w = c.words;
     const isPy = /^python[\d.]*$/.test(name);
     const pyMod = isPy && w[1] === '-m' ? w[2] : null;
@@ -25,15 +20,15 @@ export const pythonRecipe: Recipe = (doc, f) => {
       const dir = rest.filter((x) => x === null || !x.startsWith('-'));
       if (dir.length !== 1 || dir[0] === null || c.cwd === null) return { line: c.line, refuse: 'the venv directory cannot be told' };
       venvs.push({ dir: resolve(c.cwd, dir[0]!), line: c.line, evidence: dir[0]! });
-      continue;
+      return;
     }
-    if (isPy && pyMod === 'compileall') continue;
-    if (isPy && w[1] === 'manage.py' && w[2] === 'collectstatic') continue;
+    if (isPy && pyMod === 'compileall') return;
+    if (isPy && w[1] === 'manage.py' && w[2] === 'collectstatic') return;
     const isPip = /^pip[\d.]*$/.test(name) || (isPy && pyMod === 'pip');
     if (!isPip) return unknownCommand(c, 'Python environment');
     const args = (isPy ? w.slice(3) : w.slice(1));
     if (args[0] !== 'install') {
-      if (args[0] === 'cache' || args[0] === 'config' || args[0] === 'list' || args[0] === 'freeze') continue;
+      if (args[0] === 'cache' || args[0] === 'config' || args[0] === 'list' || args[0] === 'freeze') return;
       return unknownCommand(c, 'Python environment');
     }
     const bad = args.find((a) => a !== null && /^(--user|--target|-t|--prefix|--root)(=|$)/.test(a));
@@ -51,15 +46,15 @@ export const pythonRecipe: Recipe = (doc, f) => {
       const ve = c.assigns.get('VIRTUAL_ENV') ?? c.env.get('VIRTUAL_ENV');
       if (!venv && ve) venv = venvs.find((x) => x.dir === norm(ve));
     }
-    if (venv) venvUsed = venv; else system = { line: c.line };
-  }
+    if (venv) used.venv = venv; else used.system = { line: c.line };
+  });
+  if (refusal) return refusal;
+  const { system, venv: venvUsed } = used;
   if (!venvUsed && !system) return { line: doc.lineOfNode(f.stage.from), refuse: 'no pip install found, so what the app needs cannot be told' };
   const appDir = f.runtimeWorkdir;
   if (appDir === null || appDir === '/') return { line: doc.lineOfNode(f.start.ins), refuse: 'there is no WORKDIR, so the app directory cannot be told; set a WORKDIR' };
-  const outside = f.copies.find((c) => c.dest === null || !within(c.dest, appDir));
-  if (outside) return { line: doc.lineOfNode(outside.ins), refuse: `the ${outside.ins.getKeyword()} writes ${outside.dest ?? 'a path with a variable'}, outside the app directory ${appDir}, which the runner would not get` };
-  const chowns = new Set(f.copies.map((c) => c.chown));
-  if (chowns.size > 1) return { line: doc.lineOfNode(f.copies[0]!.ins), refuse: 'the COPY instructions give the app files different owners (--chown), which one COPY --from cannot keep' };
+  const copiesProblem = appDirProblem(doc, f, appDir);
+  if (copiesProblem) return copiesProblem;
   const prog = base(f.start.argv[0]!);
   if (['gcc', 'cc', 'g++', 'make', 'pip', 'pip3'].includes(prog)) return { line: doc.lineOfNode(f.start.ins), refuse: `the start command runs ${prog}, a build tool the runner does not have` };
   const copies: RunnerCopy[] = [];
@@ -72,9 +67,7 @@ export const pythonRecipe: Recipe = (doc, f) => {
     copies.push({ src: `/usr/local/lib/python${xy}/site-packages`, dest: `/usr/local/lib/python${xy}/site-packages`, line: fromLine, evidence: xy });
     copies.push({ src: '/usr/local/bin', dest: '/usr/local/bin', line: fromLine, evidence: f.ref.name });
   }
-  const wd = f.stage.instructions.filter((i) => i.getKeyword() === 'WORKDIR').map((i) => ({ i, v: i.getArguments()[0]?.getValue() ?? '' }));
-  const ev = wd.find((w) => f.states.get(w.i) && resolve(f.states.get(w.i)!.workdir ?? '/', w.v) === appDir);
-  if (!copies.some((c) => within(appDir, c.src))) copies.push({ src: appDir, dest: appDir, line: ev ? doc.lineOfNode(ev.i) : doc.lineOfNode(f.start.ins), evidence: ev ? ev.v : appDir });
+  if (!copies.some((c) => within(appDir, c.src))) copies.push(appDirCopy(doc, f, appDir, doc.lineOfNode(f.start.ins)));
   return {
     copies,
     edits: [],

@@ -2,29 +2,15 @@
  * Rust: rust:X-<codename> with `cargo build --release` (or `cargo install --path`), optionally copied out
  * of the release directory with cp/mv, whose binary the start command runs. Copies the binary.
  */
-import { base, copiedOut, dirOf, HARMLESS, norm, PACKAGE_MANAGERS, packageProblem, PATH_DIRS, programCandidates, resolve, unknownCommand } from '../common.js';
+import { base, buildOutputs, dirOf, norm, outputHit, PATH_DIRS, programCandidates, resolve, unknownCommand } from '../common.js';
 import type { Recipe } from '../recipe.js';
 
 export const rustRecipe: Recipe = (doc, f) => {
-  const outputDirs: string[] = [];
-  const produced: { path: string; line: number; evidence: string }[] = [];
-  let buildLine = 0;
-  let buildEvidence = '';
-  for (const c of f.cmds) {
-    const name = base(c.words[0] ?? '');
-    const pk = packageProblem(c);
-    if (pk) return { line: c.line, refuse: pk };
-    if (PACKAGE_MANAGERS.has(name) || HARMLESS.has(name) || name === 'rustup') continue;
-    if (name === 'cp' || name === 'mv') {
-      const r = copiedOut(c, outputDirs);
-      if (r && 'refuse' in r) return r;
-      if (r) produced.push(r);
-      continue;
-    }
+  const out = buildOutputs(f, ['rustup'], (c, name) => {
     if (name !== 'cargo') return unknownCommand(c, 'binary');
     const args = c.words.slice(1);
     const sub = args[0];
-    if (sub === 'fetch' || sub === 'test' || sub === 'check' || sub === 'clippy') continue;
+    if (sub === 'fetch' || sub === 'test' || sub === 'check' || sub === 'clippy') return null;
     if (sub !== 'build' && sub !== 'install') return unknownCommand(c, 'binary');
     if (args.some((a) => a === null)) return { line: c.line, refuse: 'the cargo arguments use variables' };
     if ((c.assigns.get('CARGO_TARGET_DIR') ?? c.env.get('CARGO_TARGET_DIR')) !== undefined || args.some((a) => /^--(target-dir|manifest-path|root)(=|$)/.test(a!))) {
@@ -34,27 +20,20 @@ export const rustRecipe: Recipe = (doc, f) => {
     if (sub === 'install') {
       if (!args.includes('--path')) return unknownCommand(c, 'binary');
       const home = c.env.get('CARGO_HOME') ?? '/usr/local/cargo';
-      outputDirs.push(norm(`${home}/bin`));
-      buildLine = c.line;
-      buildEvidence = 'install';
-      continue;
+      return { dir: norm(`${home}/bin`), evidence: 'install' };
     }
-    if (!args.includes('--release') && !args.includes('-r')) continue; // a debug build: not what ships
+    if (!args.includes('--release') && !args.includes('-r')) return null; // a debug build: not what ships
     const t = args.indexOf('--target');
     const triple = t !== -1 ? args[t + 1] : args.find((a) => a!.startsWith('--target='))?.slice('--target='.length);
-    outputDirs.push(resolve(c.cwd, triple ? `target/${triple}/release` : 'target/release'));
-    buildLine = c.line;
-    buildEvidence = args.includes('--release') ? '--release' : '-r';
-  }
-  if (outputDirs.length === 0) return { line: doc.lineOfNode(f.stage.from), refuse: 'no `cargo build --release` found, so the binary to copy cannot be told' };
+    return { dir: resolve(c.cwd, triple ? `target/${triple}/release` : 'target/release'), evidence: args.includes('--release') ? '--release' : '-r' };
+  });
+  if ('refuse' in out) return out;
+  if (out.dirs.length === 0) return { line: doc.lineOfNode(f.stage.from), refuse: 'no `cargo build --release` found, so the binary to copy cannot be told' };
   const prog = f.start.argv[0]!;
   if (base(prog) === 'cargo') return { line: doc.lineOfNode(f.start.ins), refuse: 'the start command runs cargo (cargo run), which needs the toolchain' };
   const cands = prog.includes('/') ? programCandidates(prog, f.runtimeWorkdir) : [...PATH_DIRS, '/usr/local/cargo/bin'].map((d) => `${d}/${prog}`);
-  const hit = produced.find((p) => cands.includes(p.path)) ?? (() => {
-    const p = cands.find((x) => outputDirs.includes(dirOf(x)));
-    return p ? { path: p, line: buildLine, evidence: buildEvidence } : null;
-  })();
-  if (!hit) return { line: doc.lineOfNode(f.start.ins), refuse: `the start command runs ${prog}, which is not a binary the cargo build writes (${outputDirs.join(', ')})` };
+  const hit = outputHit(out, cands);
+  if (!hit) return { line: doc.lineOfNode(f.start.ins), refuse: `the start command runs ${prog}, which is not a binary the cargo build writes (${out.dirs.join(', ')})` };
   // a bare name found through the rust image's PATH entry /usr/local/cargo/bin goes where the runner's PATH finds it
   const dest = !prog.includes('/') && dirOf(hit.path) === '/usr/local/cargo/bin' ? `/usr/local/bin/${prog}` : hit.path;
   return {
