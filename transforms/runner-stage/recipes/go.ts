@@ -7,7 +7,11 @@ import { insertAt, type Edit } from '../../../src/edits.js';
 import { base, eachCommand, isAbs, programCandidates, resolve, unknownCommand } from '../common.js';
 import type { Recipe, RunnerCopy } from '../recipe.js';
 
+/** go build flags that take a value as the next word (`go help build`, `go help buildflags`). */
 const GO_VALUE_FLAGS = new Set(['-o', '-ldflags', '-gcflags', '-asmflags', '-tags', '-mod', '-p', '-buildmode', '-pkgdir', '-toolexec', '-overlay', '-pgo', '-installsuffix', '-modfile', '-compiler', '-gccgoflags', '-buildvcs', '-covermode', '-coverpkg', '-C']);
+
+/** The CA certificates a scratch runner gets from the build stage (where Debian's and Alpine's ca-certificates put the bundle). */
+const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 export const goRecipe: Recipe = (doc, f, runner) => {
   const built: { path: string; line: number; evidence: string }[] = [];
@@ -55,6 +59,6 @@ export const goRecipe: Recipe = (doc, f, runner) => {
   const bin = built.find((b) => cands.includes(b.path));
   if (!bin) return { line: doc.lineOfNode(f.start.ins), refuse: `the start command runs ${prog}, which is not the binary go build writes (${built.map((b) => b.path).join(', ')})` };
   const copies: RunnerCopy[] = [{ src: bin.path, dest: bin.path, line: bin.line, evidence: bin.evidence }];
-  if (runner.image === 'scratch') copies.push({ src: '/etc/ssl/certs/ca-certificates.crt', dest: '/etc/ssl/certs/ca-certificates.crt', line: doc.lineOfNode(f.stage.from), evidence: f.stage.from.getImage() ?? '' });
+  if (runner.image === 'scratch') copies.push({ src: CA_BUNDLE, dest: CA_BUNDLE, line: doc.lineOfNode(f.stage.from), evidence: f.stage.from.getImage() ?? '' });
   return { copies, edits, notes, what: `Go: go build -o ${bin.evidence}` };
 };

@@ -7,6 +7,17 @@ import { tagParts } from '../../../src/base-images.js';
 import { appDirCopy, appDirProblem, base, eachCommand, norm, resolve, unknownCommand, within } from '../common.js';
 import type { Recipe, RunnerCopy } from '../recipe.js';
 
+/**
+ * Where the python images keep the interpreter's packages and scripts: they install Python under
+ * /usr/local (https://github.com/docker-library/python).
+ */
+const sitePackages = (xy: string) => `/usr/local/lib/python${xy}/site-packages`;
+const SCRIPTS_DIR = '/usr/local/bin';
+/** pip subcommands that change nothing the runner copies. */
+const PIP_READ_ONLY = ['cache', 'config', 'list', 'freeze'];
+/** Start programs the slim runner does not have. */
+const BUILD_TOOLS = ['gcc', 'cc', 'g++', 'make', 'pip', 'pip3'];
+
 export const pythonRecipe: Recipe = (doc, f) => {
   const venvs: { dir: string; line: number; evidence: string }[] = [];
   const used = { system: null as { line: number } | null, venv: null as { dir: string; line: number; evidence: string } | null };
@@ -28,7 +39,7 @@ export const pythonRecipe: Recipe = (doc, f) => {
     if (!isPip) return unknownCommand(c, 'Python environment');
     const args = (isPy ? w.slice(3) : w.slice(1));
     if (args[0] !== 'install') {
-      if (args[0] === 'cache' || args[0] === 'config' || args[0] === 'list' || args[0] === 'freeze') return;
+      if (PIP_READ_ONLY.includes(args[0] ?? '')) return;
       return unknownCommand(c, 'Python environment');
     }
     const bad = args.find((a) => a !== null && /^(--user|--target|-t|--prefix|--root)(=|$)/.test(a));
@@ -41,7 +52,7 @@ export const pythonRecipe: Recipe = (doc, f) => {
       for (const d of path) {
         const v = venvs.find((x) => norm(d) === x.dir + '/bin');
         if (v) { venv = v; break; }
-        if (norm(d) === '/usr/local/bin') break;
+        if (norm(d) === SCRIPTS_DIR) break;
       }
       const ve = c.assigns.get('VIRTUAL_ENV') ?? c.env.get('VIRTUAL_ENV');
       if (!venv && ve) venv = venvs.find((x) => x.dir === norm(ve));
@@ -56,7 +67,7 @@ export const pythonRecipe: Recipe = (doc, f) => {
   const copiesProblem = appDirProblem(doc, f, appDir);
   if (copiesProblem) return copiesProblem;
   const prog = base(f.start.argv[0]!);
-  if (['gcc', 'cc', 'g++', 'make', 'pip', 'pip3'].includes(prog)) return { line: doc.lineOfNode(f.start.ins), refuse: `the start command runs ${prog}, a build tool the runner does not have` };
+  if (BUILD_TOOLS.includes(prog)) return { line: doc.lineOfNode(f.start.ins), refuse: `the start command runs ${prog}, a build tool the runner does not have` };
   const copies: RunnerCopy[] = [];
   if (venvUsed) copies.push({ src: venvUsed.dir, dest: venvUsed.dir, line: venvUsed.line, evidence: venvUsed.evidence });
   if (system) {
@@ -64,8 +75,8 @@ export const pythonRecipe: Recipe = (doc, f) => {
     if (v.length < 2) return { line: doc.lineOfNode(f.stage.from), refuse: `pip installs into the system site-packages, whose path (pythonX.Y) the tag ${f.ref.tag || 'latest'} does not fix; use a tag like python:3.12` };
     const xy = `${v[0]}.${v[1]}`;
     const fromLine = doc.lineOfNode(f.stage.from);
-    copies.push({ src: `/usr/local/lib/python${xy}/site-packages`, dest: `/usr/local/lib/python${xy}/site-packages`, line: fromLine, evidence: xy });
-    copies.push({ src: '/usr/local/bin', dest: '/usr/local/bin', line: fromLine, evidence: f.ref.name });
+    copies.push({ src: sitePackages(xy), dest: sitePackages(xy), line: fromLine, evidence: xy });
+    copies.push({ src: SCRIPTS_DIR, dest: SCRIPTS_DIR, line: fromLine, evidence: f.ref.name });
   }
   if (!copies.some((c) => within(appDir, c.src))) copies.push(appDirCopy(doc, f, appDir, doc.lineOfNode(f.start.ins)));
   return {
