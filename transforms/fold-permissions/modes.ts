@@ -105,7 +105,7 @@ export function parseOwner(spec: string, chgrp: boolean): OwnerSpec {
   const colon = spec.indexOf(':');
   if (colon === -1) return ID.test(spec) ? { user: spec, group: null } : { refuse: `\`${spec}\` is not a plain user name or number` };
   const user = spec.slice(0, colon), group = spec.slice(colon + 1);
-  if (group === '') return { refuse: `\`${spec}\` sets the group to ${user || 'the'} user's login group, which only the image's /etc/passwd knows; write the group (\`${user}:GROUP\`)` };
+  if (group === '') return { refuse: `\`${spec}\` sets the group to the login group of ${user || 'the user'}, which only the image's /etc/passwd knows; write the group (\`${user}:GROUP\`)` };
   if (user !== '' && !ID.test(user)) return { refuse: `\`${user}\` is not a plain user name or number` };
   if (!ID.test(group)) return { refuse: `\`${group}\` is not a plain group name or number` };
   return { user: user === '' ? null : user, group };
