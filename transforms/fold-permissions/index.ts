@@ -218,7 +218,7 @@ function permCommand(words: (string | null)[], argNodes: ShNode[], workdir: stri
   const spec = words[i];
   if (spec === undefined || spec === null) return fail(`\`${short(text)}\` has no ${cmd === 'chmod' ? 'mode' : 'owner'}`);
   if (cmd === 'chmod') {
-    if (parseMode(spec) === null) return fail(`\`${spec}\` is not a mode this transform computes`);
+    if (parseMode(spec) === null) return fail(`\`${spec}\` is not a mode this transform computes (not a valid mode, or \`=\` with X or u/g/o, where GNU and busybox chmod disagree)`);
     pc.mode = spec;
   } else {
     const o = parseOwner(spec, cmd === 'chgrp');

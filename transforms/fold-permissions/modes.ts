@@ -5,8 +5,9 @@
  * Symbolic modes are clauses separated by commas: `[ugoa]*([-+=]([rwxXst]*|[ugo]))+`. With no `ugoa`
  * the change is masked by the umask (BuildKit and buildah run RUN with umask 022). `X` adds execute when
  * the file already has an execute bit (as changed by the clauses before it) or is a directory.
- * Numeric modes are 1 to 4 octal digits. test/fold-permissions.test.ts checks this against the real
- * `chmod` of the machine on temporary files.
+ * Numeric modes are 1 to 4 octal digits. `=` with `X` or with `u`/`g`/`o` is not modelled: GNU and
+ * busybox chmod give different results for it. test/fold-permissions.test.ts checks this against the
+ * real GNU and busybox `chmod` on temporary files.
  */
 
 /** The umask a RUN starts with under BuildKit and buildah. */
@@ -57,6 +58,8 @@ export function parseMode(mode: string): { numeric: number } | { changes: Change
           else value |= S_ISVTX;
         }
       }
+      // busybox chmod (Alpine's) clears the bits before it reads them for `=u`/`=g`/`=o` and `=X`; GNU reads them first
+      if (op === '=' && flag !== 'ordinary') return null;
       changes.push({ op, affected, value, flag });
     }
   }
