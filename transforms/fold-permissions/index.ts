@@ -251,12 +251,14 @@ function literalWord(word: ShNode): boolean {
   return true;
 }
 
-function flattenAnd(stmt: ShNode): ShNode[] {
+/** The parts of a top-level && chain, and the `&&` operators between them (ops[k] joins parts k and k+1). */
+function flattenAnd(stmt: ShNode): { parts: ShNode[]; ops: ShNode[] } {
   const cmd = stmt.Cmd;
   if (nodeType(cmd) === 'BinaryCmd' && cmd.Op === Op.And && !stmt.Negated && (stmt.Redirs as ShNode[]).length === 0 && !stmt.Background) {
-    return [...flattenAnd(cmd.X), ...flattenAnd(cmd.Y)];
+    const x = flattenAnd(cmd.X), y = flattenAnd(cmd.Y);
+    return { parts: [...x.parts, ...y.parts], ops: [...x.ops, cmd.OpPos, ...y.ops] };
   }
-  return [stmt];
+  return { parts: [stmt], ops: [] };
 }
 
 const isPermWord = (w: string | null | undefined) => w !== null && w !== undefined && PERM_COMMANDS.has(posix.basename(w)) && (!w.includes('/') || /^\/(usr\/)?bin\/[a-z]+$/.test(w));
@@ -328,7 +330,8 @@ function foldRun(doc: DocView, stage: Stage, index: number, states: Map<Instruct
 
   // the RUN's parts: one && chain, or a single statement
   const stmts = parsed.file.Stmts as ShNode[];
-  const parts = stmts.length === 1 ? flattenAnd(stmts[0]) : null;
+  const chain = stmts.length === 1 ? flattenAnd(stmts[0]) : null;
+  const parts = chain?.parts ?? null;
   const partRanges = (parts ?? stmts).map((s) => ({ start: parsed!.offset(s.Pos()), end: parsed!.offset(s.End()) }));
   const partOf = (off: number) => partRanges.findIndex((r) => off >= r.start && off < r.end);
   const perms: PermCommand[] = [];
@@ -469,8 +472,20 @@ function foldRun(doc: DocView, stage: Stage, index: number, states: Map<Instruct
       let e = k;
       while (e + 1 < sorted.length && sorted[e + 1] === sorted[e]! + 1) e++;
       const a = sorted[k]!, b = sorted[e]!;
-      if (b < nParts - 1) edits.push(removeRange(view.toDoc(partRanges[a]!.start), view.toDoc(partRanges[b + 1]!.start)));
-      else edits.push(removeRange(view.toDocEnd(partRanges[a - 1]!.end), view.toDocEnd(partRanges[b]!.end)));
+      // comment lines inside the continuation (dropped from the shell text) stay where they are
+      const from = b < nParts - 1 ? view.toDoc(partRanges[a]!.start) : view.toDocEnd(partRanges[a - 1]!.end);
+      const to = b < nParts - 1 ? view.toDoc(partRanges[b + 1]!.start) : view.toDocEnd(partRanges[b]!.end);
+      if (!hasCommentLine(doc, from, to)) edits.push(removeRange(from, to));
+      else if (b < nParts - 1 && !hasCommentLine(doc, view.toDoc(partRanges[a]!.start), view.toDocEnd(partRanges[b]!.end))) {
+        // the commands themselves, up to the line's continuation, and the && before the next part
+        const start = view.toDoc(partRanges[a]!.start);
+        let end = view.toDocEnd(partRanges[b]!.end);
+        while (doc.text[end] === ' ' || doc.text[end] === '\t') end++;
+        const op = view.toDoc(parsed.offset(chain!.ops[b]));
+        edits.push(removeRange(start, doc.text[end] === doc.escapeChar ? end : view.toDocEnd(partRanges[b]!.end)), removeRange(op, view.toDoc(partRanges[b + 1]!.start)));
+      } else {
+        return { kind: 'refuse', line, reason: 'a comment line inside the RUN stands between the commands and the one to remove; fold it by hand' };
+      }
       k = e + 1;
     }
   }
@@ -481,6 +496,14 @@ function foldRun(doc: DocView, stage: Stage, index: number, states: Map<Instruct
     message: `folded ${what} into ${said.join(' and ')}; ${foldedParts.size === nParts ? 'the RUN goes' : 'the command leaves the RUN'} (the files are no longer stored twice)`,
     edits,
   };
+}
+
+/** Whether a line after the first of doc[from, to) is a comment line (inside a RUN's continuation). */
+function hasCommentLine(doc: DocView, from: number, to: number): boolean {
+  for (let l = doc.lineIndexAt(from) + 1; l <= doc.lineIndexAt(Math.max(from, to - 1)); l++) {
+    if (doc.lineText(l).trimStart().startsWith('#')) return true;
+  }
+  return false;
 }
 
 /** Directories known to exist before `ins`: the WORKDIRs in force so far in the stage chain and their parents. */
