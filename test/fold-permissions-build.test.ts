@@ -2,7 +2,8 @@
  * fold-permissions proven with a real build: the original and the rewritten Dockerfile are built with
  * Debian's buildah (chroot isolation) from a local FROM-scratch busybox image, and the two images must
  * have identical files (type, mode incl. special bits, uid:gid, size, sha256, symlink target) and
- * config, with the rewritten one smaller and with fewer layers. A deliberately wrong fold (a rounded
+ * config, with the rewritten one smaller and with fewer layers (a fold out of a chain with a comment
+ * line after it included). A deliberately wrong fold (a rounded
  * mode) is built too, to show the comparison sees a one-bit difference.
  */
 import { suite } from 'uvu';
@@ -41,7 +42,7 @@ RUN chmod go-w,u+x /app/data.bin && echo done > /app/log
 COPY tool /usr/local/bin/tool
 COPY notes.txt /srv/
 COPY --chown=app:app a.txt /home/
-RUN chown 1000 /usr/local/bin/tool && chgrp staff /srv/notes.txt && chmod u=rwx,g=u,o= /home/a.txt
+RUN chown 1000 /usr/local/bin/tool && chgrp staff /srv/notes.txt && chmod u=rwx,g+u,o= /home/a.txt
 COPY b.txt /app/
 ADD plain.txt /opt/
 RUN chmod 640 /app/b.txt \\
@@ -49,7 +50,9 @@ RUN chmod 640 /app/b.txt \\
     && chmod 400 /opt/plain.txt \\
     && ls /app > /app/listing
 COPY w.txt /srv/
-RUN chmod +w,a+X,o=u /srv/w.txt
+RUN chmod +w,a+X,o+u /srv/w.txt \\
+    # a comment line that stays
+    && cat /srv/w.txt > /srv/w.copy
 USER app
 CMD ["sh"]
 `;

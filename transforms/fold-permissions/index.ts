@@ -197,13 +197,13 @@ function permCommand(words: (string | null)[], argNodes: ShNode[], workdir: stri
   const cmd = posix.basename(words[0]!) as PermCommand['cmd'];
   const pc: PermCommand = { part, text, cmd, recursive: false, mode: null, owner: null, paths: [], problem: null };
   const fail = (p: string) => { pc.problem = p; return pc; };
-  let i = 1, endOpts = false;
+  let i = 1;
   const shorts = cmd === 'chmod' ? /^-[cfvR]+$/ : /^-[cfvRhHLP]+$/;
   const longs = new Set(['--recursive', '--changes', '--silent', '--quiet', '--verbose', '--preserve-root', '--no-preserve-root', ...(cmd === 'chmod' ? [] : ['--dereference', '--no-dereference'])]);
   for (; i < words.length; i++) {
     const w = words[i];
     if (w === null || w === undefined) return fail(`\`${short(text)}\` has a word only known at run time`);
-    if (w === '--') { i++; endOpts = true; break; }
+    if (w === '--') { i++; break; }
     if (!w.startsWith('-') || w === '-') break;
     if (w.startsWith('--')) {
       if (!longs.has(w)) return fail(`\`${short(text)}\` has the option ${w}, which this transform does not model`);
@@ -214,7 +214,6 @@ function permCommand(words: (string | null)[], argNodes: ShNode[], workdir: stri
     if (cmd === 'chmod') break; // `chmod -x FILE`: a mode
     return fail(`\`${short(text)}\` has the option ${w}, which this transform does not model`);
   }
-  void endOpts;
   const spec = words[i];
   if (spec === undefined || spec === null) return fail(`\`${short(text)}\` has no ${cmd === 'chmod' ? 'mode' : 'owner'}`);
   if (cmd === 'chmod') {
