@@ -23,7 +23,7 @@
  * the RUN has flags (`--mount`…), is exec form or a heredoc; the stage is a Windows image or its SHELL
  * is not POSIX; the result has setuid, setgid or sticky bits (`--chmod` drops them on some builders);
  * `--chown` would be added while a destination directory may not exist yet (BuildKit creates missing
- * parents owned by that user; the RUN would have left them root's); the owner is `user:` (the login
+ * parents owned by that user; the RUN would have left them root's), or on a COPY --link; the owner is `user:` (the login
  * group only the image knows) or `user.group`; the mode is not one chmod accepts.
  *
  * `--chmod` needs BuildKit (or buildah/podman): the classic builder rejects it (docs/fold-permissions.md).
@@ -107,6 +107,7 @@ interface CopyInfo {
   problem: string | null;
   chown: string | null;
   chmod: string | null;
+  link: boolean;
   /** Directories the destination files go into. */
   parents: string[];
 }
@@ -115,7 +116,7 @@ const literal = (s: string) => !/[$*?[\]{}\\'"~]/.test(s) && s !== '';
 
 function copyInfo(doc: DocView, ins: Instruction, st: InstructionState | undefined, fs: ContextFs, sent: Sent): CopyInfo {
   const kw = ins.getKeyword();
-  const info: CopyInfo = { ins, kw, line: doc.lineOfNode(ins), files: null, dirs: [], problem: null, chown: null, chmod: null, parents: [] };
+  const info: CopyInfo = { ins, kw, line: doc.lineOfNode(ins), files: null, dirs: [], problem: null, chown: null, chmod: null, link: false, parents: [] };
   const fail = (p: string) => { info.problem = p; return info; };
   if (heredocsOf(ins).length > 0) return fail(`the ${kw} on line ${info.line} uses a heredoc`);
   const words = execArgs(ins) ?? ins.getArguments().map((a) => {
@@ -138,7 +139,8 @@ function copyInfo(doc: DocView, ins: Instruction, st: InstructionState | undefin
     if (name === 'chown') info.chown = value ?? '';
     else if (name === 'chmod') info.chmod = value ?? '';
     else if (name === 'from') return fail(`the ${kw} on line ${info.line} copies from ${value ?? 'another stage'}, whose file modes are not known here`);
-    else if (name !== 'link') return fail(`the ${kw} on line ${info.line} has --${f.getName()}, which this transform does not model`);
+    else if (name === 'link') info.link = true;
+    else return fail(`the ${kw} on line ${info.line} has --${f.getName()}, which this transform does not model`);
   }
   const files: CopyFile[] = [];
   for (const src of sources) {
@@ -440,6 +442,7 @@ function foldRun(doc: DocView, stage: Stage, index: number, states: Map<Instruct
   for (const [cp, r] of results) {
     const flags: string[] = [];
     if (r.chown) {
+      if (cp.link) return { kind: 'refuse', line, reason: `the ${cp.kw} on line ${cp.line} has --link: its directories are made in its own layer, so with --chown they would be that user's even where they existed before` };
       const known = knownDirs(stage, cp.ins, states);
       const systemOk = !/^scratch$/i.test(states.get(cp.ins)?.baseImage ?? '');
       const missing = cp.parents.find((d) => !known.has(d) && !(systemOk && SYSTEM_DIRS.has(d)));
