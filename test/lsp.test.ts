@@ -292,6 +292,7 @@ diag('a document the CLI would refuse to read (a NUL byte, an over-long line) is
     assert.ok(long[0]!.message.includes('line 2 is 300009 characters long'), long[0]!.message);
     assert.equal(rewrites(await c.diagnostics(await c.open('untitled:ok', ONLY_MERGE))), ['merge-run']);
     assert.equal(await c.actions('untitled:nul'), []);
+    assert.equal(await c.diagnostics(await c.open('untitled:ignored', `# dockeropt ignore-file\n${ONLY_MERGE}`)), [], 'ignore-file: nothing to say');
   });
 });
 

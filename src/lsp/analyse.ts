@@ -143,8 +143,13 @@ export async function analyse(req: AnalyseRequest): Promise<Analysis> {
     if (got) return got;
     await yieldTurn(req.signal);
     const t = setup.transforms.find((x) => x.id === id)!;
-    const res = await runOn(req.text, setup, { transforms: [t] }, req.signal);
-    got = res.outcomes.filter((o) => o.kind === 'rewrite' && (o.step ?? 0) === 0).map((o) => sortEdits(o.edits ?? []));
+    try {
+      const res = await runOn(req.text, setup, { transforms: [t] }, req.signal);
+      got = res.outcomes.filter((o) => o.kind === 'rewrite' && (o.step ?? 0) === 0).map((o) => sortEdits(o.edits ?? []));
+    } catch {
+      if (req.signal?.aborted) throw new Cancelled();
+      got = []; // the transform alone fails on this text: none of its changes stands alone
+    }
     alone.set(id, got);
     return got;
   };
@@ -156,9 +161,16 @@ export async function analyse(req: AnalyseRequest): Promise<Analysis> {
   let safeOutcomes: ReportedOutcome[] | null = null;
   if (!fixAllRuntime && anyRuntime) {
     await yieldTurn(req.signal);
-    const safe = await runOn(req.text, setup, { safeOnly: true }, req.signal);
-    fixAll = safe.text;
-    safeOutcomes = safe.outcomes.filter((o) => o.kind === 'rewrite');
+    try {
+      const safe = await runOn(req.text, setup, { safeOnly: true }, req.signal);
+      fixAll = safe.text;
+      safeOutcomes = safe.outcomes.filter((o) => o.kind === 'rewrite');
+    } catch {
+      if (req.signal?.aborted) throw new Cancelled();
+      // what --write --safe-only would fail on: no build-only fix-all (the diagnostics still stand)
+      fixAll = req.text;
+      safeOutcomes = [];
+    }
   }
 
   const items: Item[] = [];
