@@ -54,6 +54,7 @@ export function version(): string {
 }
 
 export const HELP = `Usage: dockeropt [options] [PATH|GLOB ...]
+       dockeropt lsp --stdio   (a language server for editors: docs/editors.md)
 
 Finds every Dockerfile under the paths (default: .) and proposes faster, slimmer, safer versions
 as a unified diff. Nothing is written without --write.
@@ -87,6 +88,7 @@ Suppress per instruction with a comment on the line above: # dockeropt ignore=me
 a comment "# dockeropt ignore-file" anywhere leaves the whole file alone.`;
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  if (argv[0] === 'lsp') return (await import('./lsp/server.js')).lspMain(argv.slice(1), io);
   const debug = argv.includes('--debug');
   try {
     return await execute(argv, io);
