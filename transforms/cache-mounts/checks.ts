@@ -3,32 +3,18 @@ import type { Instruction, Run } from 'dockerfile-ast';
 import type { DocView } from '../../src/document.js';
 import type { InstructionState } from '../../src/stages.js';
 import type { TransformContext } from '../../src/types.js';
-import { base, commandWordsOf, detectWords } from './detect.js';
-import { inside, instructionsBefore, normPath, optionValue, overlaps, refuse, type Resolver } from './resolve.js';
-import { ECO_LABEL, type CacheMountsOptions, type Eco, type Mount, type ToolCmd } from './types.js';
+import { detectWords } from './detect.js';
+import { ECOSYSTEMS } from './ecosystems.js';
+import { instructionsBefore, type Resolver } from './resolve.js';
+import { refuse, type CacheMountsOptions, type Mount, type ToolCmd } from './types.js';
+import { base, commandWordsOf, inside, normPath, optionValue, overlaps } from './words.js';
 
-/** Commands that use the tools at container start, which need the caches in the image. */
-const RUNTIME_TOOLS: Partial<Record<Eco, (w: (string | null)[]) => boolean>> = {
-  maven: (w) => ['mvn', 'mvnw'].includes(base(w[0]) ?? ''),
-  gradle: (w) => ['gradle', 'gradlew'].includes(base(w[0]) ?? ''),
-  go: (w) => base(w[0]) === 'go' && (w[1] === 'run' || w[1] === 'test'),
-  cargo: (w) => base(w[0]) === 'cargo' && ['run', 'test', 'build'].includes(w[1] ?? ''),
-  nuget: (w) => base(w[0]) === 'dotnet' && ['run', 'watch', 'test', 'build'].includes(w[1] ?? ''),
-};
+const label = (m: Mount) => ECOSYSTEMS[m.eco].label;
+/** Does the command use one of the ecosystem's offline switches? */
+const offline = (switches: readonly string[] | undefined, w: (string | null)[]) => switches !== undefined && w.some((x) => x !== null && switches.includes(x));
 
-/** Offline switches in a later RUN that rely on what this RUN downloaded into the (now mounted) cache. */
-const OFFLINE: Partial<Record<Eco, (w: (string | null)[]) => boolean>> = {
-  maven: (w) => w.includes('-o') || w.includes('--offline'),
-  gradle: (w) => w.includes('--offline'),
-  pnpm: (w) => w.includes('--offline'),
-  npm: (w) => w.includes('--offline'),
-  yarn: (w) => w.includes('--offline'),
-  cargo: (w) => w.includes('--offline') || w.includes('--frozen'),
-  uv: (w) => w.includes('--offline'),
-  nuget: (w) => w.includes('--no-restore'),
-};
-
-export function existingMountTargets(doc: DocView, ins: Run, r: Resolver): string[] {
+/** The targets of the RUN's own --mount flags, expanded and normalised. */
+export function existingMountTargets(ins: Run, r: Resolver): string[] {
   const out: string[] = [];
   for (const f of ins.getFlags()) {
     if (f.getName().toLowerCase() !== 'mount') continue;
@@ -45,16 +31,16 @@ export function existingMountTargets(doc: DocView, ins: Run, r: Resolver): strin
     const n = normPath(t);
     if (n !== null) out.push(n);
   }
-  void doc;
   return out;
 }
 
+/** Nothing the image needs may be at, above or below a cache target. */
 export function overlapChecks(doc: DocView, ins: Instruction, st: InstructionState, mounts: Mount[], states: Map<Instruction, InstructionState>, ctx: TransformContext<CacheMountsOptions>): void {
   // the WORKDIR (the app) must not sit at or below a cache mount, which would hide it
   if (st.workdir) {
     const wd = normPath(st.workdir);
     for (const mt of mounts) {
-      if (wd && wd !== '/' && inside(wd, mt.target)) refuse(`the ${ECO_LABEL[mt.eco]} cache directory ${mt.target} contains the WORKDIR (${wd}): a cache mount there would hide the app during the RUN and keep what it writes out of the image`);
+      if (wd && wd !== '/' && inside(wd, mt.target)) refuse(`the ${label(mt)} cache directory ${mt.target} contains the WORKDIR (${wd}): a cache mount there would hide the app during the RUN and keep what it writes out of the image`);
     }
   }
   // what COPY/ADD placed must not be at, above or below a target
@@ -64,7 +50,7 @@ export function overlapChecks(doc: DocView, ins: Instruction, st: InstructionSta
     for (const placed of placedPaths(prev, states.get(prev), ctx)) {
       for (const mt of mounts) {
         if (overlaps(mt.target, placed)) {
-          refuse(`the ${ECO_LABEL[mt.eco]} cache directory ${mt.target} overlaps ${placed}, where the ${kw} on line ${doc.lineOfNode(prev)} puts files: a cache mount there would hide them during the RUN and keep what it writes there out of the image`);
+          refuse(`the ${label(mt)} cache directory ${mt.target} overlaps ${placed}, where the ${kw} on line ${doc.lineOfNode(prev)} puts files: a cache mount there would hide them during the RUN and keep what it writes there out of the image`);
         }
       }
     }
@@ -80,19 +66,20 @@ export function overlapChecks(doc: DocView, ins: Instruction, st: InstructionSta
       const abs = normPath(src.replace(/\/\*$/, ''));
       if (!abs || abs === '/') continue;
       for (const mt of mounts) {
-        if (overlaps(abs, mt.target)) refuse(`the COPY --from=${from} on line ${doc.lineOfNode(later)} copies ${src}, which overlaps the ${ECO_LABEL[mt.eco]} cache directory ${mt.target}; with a cache mount those files would not be in the stage`);
+        if (overlaps(abs, mt.target)) refuse(`the COPY --from=${from} on line ${doc.lineOfNode(later)} copies ${src}, which overlaps the ${label(mt)} cache directory ${mt.target}; with a cache mount those files would not be in the stage`);
       }
     }
   }
   // the container runs the build tool at start: it needs the dependencies in the image
   for (const mt of mounts) {
-    const uses = RUNTIME_TOOLS[mt.eco];
-    if (!uses) continue;
+    const atStart = ECOSYSTEMS[mt.eco].atStart;
+    if (!atStart) continue;
+    const uses = (w: (string | null)[]) => atStart.names.includes(base(w[0]) ?? '') && (!atStart.subs || atStart.subs.includes(w[1] ?? ''));
     for (const later of st.stage.instructions) {
       const kw = later.getKeyword();
       if (kw !== 'CMD' && kw !== 'ENTRYPOINT') continue;
       for (const words of commandWordsOf(doc, later)) {
-        if (uses(words)) refuse(`the ${kw} on line ${doc.lineOfNode(later)} runs ${words.filter(Boolean).slice(0, 2).join(' ')} when the container starts, which needs the ${ECO_LABEL[mt.eco]} dependencies that a cache mount would keep out of the image`);
+        if (uses(words)) refuse(`the ${kw} on line ${doc.lineOfNode(later)} runs ${words.filter(Boolean).slice(0, 2).join(' ')} when the container starts, which needs the ${label(mt)} dependencies that a cache mount would keep out of the image`);
       }
     }
   }
@@ -120,18 +107,16 @@ function placedPaths(ins: Instruction, st: InstructionState | undefined, ctx: Tr
 
 /** pip --target/--prefix/--root, npm --prefix, go build -o … inside the cache: the output would stay in the mount. */
 export function outputInCacheCheck(t: ToolCmd, r: Resolver, mounts: Mount[]): void {
-  const outs: Record<string, string[]> = {
-    pip: ['-t', '--target', '--prefix', '--root'], npm: ['--prefix'], go: ['-o'], cargo: ['--root'], bun: ['--cwd'], composer: ['-d', '--working-dir'], nuget: ['-o', '--output'],
-  };
-  const names = outs[t.eco];
+  const names = ECOSYSTEMS[t.eco].outputs;
   if (!names) return;
-  const o = optionValue(t.sc, r, names, t.at + 1);
+  const o = optionValue(t.sc, r, [...names], t.at + 1);
   if (!o.present || o.value === null) return;
   const p = normPath(o.value);
   if (p === null) return;
   for (const mt of mounts) if (overlaps(p, mt.target)) refuse(`${t.tool} writes its output to ${p}, inside the cache directory ${mt.target}: it would stay in the cache mount and be missing from the image`);
 }
 
+/** A later RUN of the stage must not work offline from what this RUN downloads. */
 export function laterRunChecks(doc: DocView, ins: Instruction, st: InstructionState, mounts: Mount[], tools: ToolCmd[]): void {
   const idx = st.stage.instructions.indexOf(ins);
   const ecos = new Set(mounts.map((m) => m.eco));
@@ -140,8 +125,7 @@ export function laterRunChecks(doc: DocView, ins: Instruction, st: InstructionSt
     for (const w of commandWordsOf(doc, later)) {
       const d = detectWords(w);
       if (!d || !ecos.has(d.eco)) continue;
-      const off = OFFLINE[d.eco];
-      if (off && off(w) && tools.some((t) => t.eco === d.eco)) {
+      if (offline(ECOSYSTEMS[d.eco].offline, w) && tools.some((t) => t.eco === d.eco)) {
         refuse(`the RUN on line ${doc.lineOfNode(later)} runs ${d.tool} offline from what this RUN downloads; with a cache mount the downloads would not be in the image (if the cache is empty the offline step fails)`);
       }
     }
@@ -151,9 +135,9 @@ export function laterRunChecks(doc: DocView, ins: Instruction, st: InstructionSt
 /** A command working offline reads what earlier RUNs put in the image; the mount would hide it. */
 export function offlineChecks(tools: ToolCmd[]): void {
   tools.forEach((t, i) => {
-    const off = OFFLINE[t.eco];
-    if (!off || !off(t.sc.words)) return;
-    if (tools.slice(0, i).some((e) => e.eco === t.eco && !off(e.sc.words))) return; // downloaded earlier in this RUN
-    refuse(`${t.tool} runs offline (${t.sc.words.find((w) => w !== null && off([w]))}), reading the dependencies an earlier RUN put in the image; a cache mount would hide them behind a cache that is empty on a fresh builder`);
+    const switches = ECOSYSTEMS[t.eco].offline;
+    if (!offline(switches, t.sc.words)) return;
+    if (tools.slice(0, i).some((e) => e.eco === t.eco && !offline(switches, e.sc.words))) return; // downloaded earlier in this RUN
+    refuse(`${t.tool} runs offline (${t.sc.words.find((w) => w !== null && switches!.includes(w))}), reading the dependencies an earlier RUN put in the image; a cache mount would hide them behind a cache that is empty on a fresh builder`);
   });
 }

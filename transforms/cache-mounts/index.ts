@@ -35,15 +35,17 @@ import { isSuppressed } from '../../src/pipeline.js';
 import { parseShell, runShellView, simpleCommands } from '../../src/shell.js';
 import { instructionStates, shellProblem, type InstructionState } from '../../src/stages.js';
 import type { Outcome, Transform, TransformContext } from '../../src/types.js';
-import { existingMountTargets, offlineChecks, outputInCacheCheck, overlapChecks, laterRunChecks } from './checks.js';
-import { TOOL_NAMES, base, detect } from './detect.js';
+import { existingMountTargets, laterRunChecks, offlineChecks, outputInCacheCheck, overlapChecks } from './checks.js';
+import { detect, execFormRunsTool } from './detect.js';
+import { ECOSYSTEMS } from './ecosystems.js';
 import { baseImageFacts } from './images.js';
-import { Refusal, Resolver, inlineAssigns, instructionsBefore, overlaps, refuse, resolveUser, variablesSetInRun, type ResolvedUser } from './resolve.js';
+import { Resolver, inlineAssigns, instructionsBefore, resolveUser, variablesSetInRun, type ResolvedUser } from './resolve.js';
 import { planEdits, verify } from './rewrite.js';
-import { cargoTargetMount } from './rust.js';
-import { APT_KEEP_STEP, APT_KEEP_WORDS, DOCKER_CLEAN, aptChecks } from './system.js';
+import { cargoBuild, cargoTargetMount } from './rust.js';
+import { APT_KEEP_WORDS, DOCKER_CLEAN, aptChecks, aptKeepStep } from './system.js';
 import { targetsFor } from './targets.js';
-import { ECO_LABEL, type CacheMountsOptions, type EcoContext, type Mount, type ToolCmd } from './types.js';
+import { Refusal, refuse, type CacheMountsOptions, type EcoContext, type Eco, type Mount, type ToolCmd } from './types.js';
+import { overlaps } from './words.js';
 
 export type { CacheMountsOptions } from './types.js';
 
@@ -88,10 +90,13 @@ export const cacheMounts: Transform<CacheMountsOptions> = {
   },
 };
 
+const label = (eco: Eco) => ECOSYSTEMS[eco].label;
+
 function hasSyntaxDirective(doc: DocView): boolean {
   return doc.dockerfile.getDirectives().some((d) => d.getName().toLowerCase() === 'syntax');
 }
 
+/** One RUN: find its package-manager commands, resolve their cache targets, check, plan the edits, verify. */
 function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<Instruction, InstructionState>, ctx: TransformContext<CacheMountsOptions>, aptKept: Set<Instruction>): Outcome[] {
   const line = doc.lineOfNode(ins);
   if (ins.getHeredocs().length > 0) {
@@ -104,7 +109,7 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
   }
   const arr = execArgs(ins);
   if (arr) {
-    if (TOOL_NAMES.has(base(arr[0]) ?? '') || arr.slice(0, 3).some((a) => /\b(apt-get|apk|pip3?|npm|yarn|pnpm|go|mvn|gradle|cargo|bundle|composer|dotnet|dnf|yum|zypper|poetry|uv|pipenv|bun)\b/.test(a) && arr.length <= 3)) {
+    if (execFormRunsTool(arr)) {
       refuse('the RUN is in exec (JSON) form: its flags and clean-ups cannot be analysed as shell; rewrite it in shell form to get a cache mount');
     }
     return [];
@@ -136,7 +141,7 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
   }
   const ecos = new Set(mounts.map((x) => x.eco));
   if (!user.root && user.uid === null) {
-    refuse(`the RUN runs as ${user.label}, whose uid is not known from the Dockerfile; a cache mount is owned by root unless it gets uid=, so ${[...ecos].map((e) => ECO_LABEL[e]).join(', ')} could not write to it (use a numeric USER or create the user with useradd -u)`);
+    refuse(`the RUN runs as ${user.label}, whose uid is not known from the Dockerfile; a cache mount is owned by root unless it gets uid=, so ${[...ecos].map(label).join(', ')} could not write to it (use a numeric USER or create the user with useradd -u)`);
   }
 
   // the image must not need what is at (or below) a target
@@ -144,34 +149,30 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
   for (const t of tools) outputInCacheCheck(t, resolvers.get(t)!, mounts);
   laterRunChecks(doc, ins, st, mounts, tools);
   offlineChecks(tools);
-  if (ecos.has('apt')) aptChecks(doc, ins, st, all, tools);
+  if (ecos.has('apt')) aptChecks(doc, ins, st, tools);
 
   // cargo target/: only when the RUN copies the artifact out
   const outcomes: Outcome[] = [];
-  const cargoBuild = tools.find((t) => t.eco === 'cargo' && ['build', 'b', 'test', 't', 'check', 'c', 'clippy', 'doc', 'bench'].includes(t.sub ?? ''));
-  if (cargoBuild) {
-    const tm = cargoTargetMount(doc, ins, st, all, cargoBuild, resolvers.get(cargoBuild)!, states);
+  const cargo = cargoBuild(tools);
+  if (cargo) {
+    const tm = cargoTargetMount(doc, ins, st, all, cargo, resolvers.get(cargo)!, states);
     if (typeof tm === 'string') outcomes.push({ kind: 'refuse', line, reason: tm });
     else mounts.push(tm);
   }
 
   // existing mounts: a target that is already mounted (or covered) is left alone
-  const existing = existingMountTargets(doc, ins, resolvers.get(tools[0]!)!);
+  const existing = existingMountTargets(ins, resolvers.get(tools[0]!)!);
   const toAdd = mounts.filter((mt) => !existing.some((e) => overlaps(e, mt.target) || (mt.eco === 'apk' && e === '/var/cache/apk')));
   // every target is now either added or already mounted, so each of these ecosystems has its cache
   const mounted = new Set(mounts.map((x) => x.eco));
 
-  const plan = planEdits(doc, ins, view, parsed, all, tools, mounts, mounted, resolvers, before, aptKept);
+  const plan = planEdits(doc, view, parsed, all, tools, mounts, mounted, resolvers, before, aptKept);
   // a one-line RUN stays one line; a continued RUN gets one flag (and the apt step) per line
   const r = ins.getRange();
   const multiline = r.end.line > r.start.line;
   const sep = multiline ? ` ${doc.escapeChar}${doc.eol}${doc.continuationIndentOf([ins])}` : ' ';
   const pieces = toAdd.map((mt) => mountFlag(mt, user) + sep);
-  if (plan.aptKeep) {
-    // follow the RUN's own chaining style: `&& cmd` at the start of continuation lines, or `cmd && \` at their end
-    const leading = multiline && Array.from({ length: r.end.line - r.start.line }, (_, k) => doc.lineText(r.start.line + 1 + k).trimStart()).some((t) => t.startsWith('&&'));
-    pieces.push(!multiline ? APT_KEEP_STEP : leading ? APT_KEEP_STEP.replace(/ && /g, `${sep}&& `) : APT_KEEP_STEP.trimEnd() + sep);
-  }
+  if (plan.aptKeep) pieces.push(aptKeepStep(doc, ins, multiline, sep));
   const insertion = pieces.join('');
   // the flags go first: an inserted `UV_LINK_MODE=copy ` may sit at the same offset and must follow them
   const edits = insertion ? [insertAt(view.docStart, insertion), ...plan.edits] : [...plan.edits];
@@ -181,7 +182,7 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
   verify(doc, ins, edits, toAdd.map((mt) => mountFlag(mt, user)), [...(plan.aptKeep ? APT_KEEP_WORDS : []), ...plan.expected]);
 
   const parts: string[] = [];
-  if (toAdd.length) parts.push(`added cache mounts for ${[...new Set(toAdd.map((x) => ECO_LABEL[x.eco]))].join(', ')} (${toAdd.map((x) => x.target).join(', ')})`);
+  if (toAdd.length) parts.push(`added cache mounts for ${[...new Set(toAdd.map((x) => label(x.eco)))].join(', ')} (${toAdd.map((x) => x.target).join(', ')})`);
   if (plan.aptKeep) parts.push(`removed ${DOCKER_CLEAN} so apt keeps downloaded packages`);
   parts.push(...new Set(plan.notes));
   if (plan.aptKeep) aptKept.add(ins);
@@ -189,6 +190,7 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
   return outcomes;
 }
 
+/** `--mount=type=cache,target=…` with sharing=locked for system package managers and uid/gid for a non-root user. */
 function mountFlag(mt: Mount, user: ResolvedUser): string {
   let s = `--mount=type=cache,target=${mt.target}`;
   if (mt.locked) s += ',sharing=locked';

@@ -1,6 +1,15 @@
-/** Node ecosystems (npm, Yarn, pnpm, bun): the code the ecosystem table cannot say. */
-import { absTarget, optionValue, refuse, type Resolver } from './resolve.js';
-import type { EcoContext, ToolCmd } from './types.js';
+/**
+ * Node ecosystems: the code the ecosystem table cannot say. Yarn classic and Yarn 2+ (berry) keep their caches
+ * in different places, told apart from the build context; bun reads BUN_INSTALL before BUN_INSTALL_CACHE_DIR.
+ */
+import type { Resolver } from './resolve.js';
+import { refuse, type EcoContext, type ToolCmd } from './types.js';
+import { absTarget, optionValue } from './words.js';
+
+/** Yarn's cache directory: classic (1) or berry with enableGlobalCache; refused for berry's in-project cache. */
+export function yarnCaches(t: ToolCmd, r: Resolver, ec: EcoContext): string[] {
+  return [yarnCache(t, r, ec)];
+}
 
 /** Yarn classic or berry, from the build context. */
 function yarnFlavor(ec: EcoContext): 'classic' | 'berry' | 'berry-global' | null {
@@ -22,7 +31,7 @@ function yarnFlavor(ec: EcoContext): 'classic' | 'berry' | 'berry-global' | null
   return null;
 }
 
-export function yarnCache(t: ToolCmd, r: Resolver, ec: EcoContext): string {
+function yarnCache(t: ToolCmd, r: Resolver, ec: EcoContext): string {
   const flavor = yarnFlavor(ec);
   if (flavor === null) refuse('cannot tell Yarn classic from Yarn 2+ (no package.json packageManager, .yarnrc.yml or yarn.lock in the build context), and their caches differ');
   if (flavor === 'berry') refuse('Yarn 2+ keeps its cache inside the project (.yarn/cache) unless enableGlobalCache is on, and that cache ships with the app');
@@ -40,3 +49,11 @@ export function yarnCache(t: ToolCmd, r: Resolver, ec: EcoContext): string {
   return r.user.root ? '/usr/local/share/.cache/yarn' : absTarget(`${r.home()}/.cache/yarn`, 'the Yarn cache directory');
 }
 
+
+/** bun's cache directory: --cache-dir, BUN_INSTALL_CACHE_DIR, $BUN_INSTALL/install/cache, ~/.bun/install/cache. */
+export function bunCache(t: ToolCmd, r: Resolver): string[] {
+  const o = optionValue(t.sc, r, ['--cache-dir'], t.at + 1);
+  if (o.present) return [absTarget(o.value, 'the --cache-dir value of bun')];
+  const bi = r.env('BUN_INSTALL'); // read first: a BUN_INSTALL that cannot be known refuses even when BUN_INSTALL_CACHE_DIR is set
+  return [absTarget(r.env('BUN_INSTALL_CACHE_DIR') ?? `${bi ?? `${r.home()}/.bun`}/install/cache`, 'the bun cache directory')];
+}

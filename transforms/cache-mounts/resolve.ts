@@ -1,18 +1,15 @@
 /**
  * Who runs a RUN and where its paths point: the effective user and HOME (Dockerfile USER/ENV, the base-image
  * facts in images.ts, users created with useradd/adduser), environment variables as the command sees them
- * (ENV, inline `VAR=x cmd`, refusing ARGs and values set inside the RUN), and word and path helpers.
+ * (ENV, inline `VAR=x cmd`, refusing ARGs and values set inside the RUN).
  */
 import type { Instruction } from 'dockerfile-ast';
 import { isExecForm, type DocView } from '../../src/document.js';
-import { nodeType, parseShell, runShellView, simpleCommands, wordLit, type ShNode, type SimpleCommand } from '../../src/shell.js';
+import { nodeType, parseShell, runShellView, simpleCommands, type ShNode, type SimpleCommand } from '../../src/shell.js';
 import type { InstructionState } from '../../src/stages.js';
-import { base } from './detect.js';
+import { refuse, Refusal } from './types.js';
+import { base, wordValue } from './words.js';
 import type { BaseImageFacts, KnownUser } from './images.js';
-
-/** A refusal raised deep in path resolution; caught per RUN. */
-export class Refusal extends Error {}
-export const refuse = (reason: string): never => { throw new Refusal(reason); };
 
 export interface ResolvedUser {
   root: boolean;
@@ -151,82 +148,6 @@ export class Resolver {
 
   cacheHome(): string { return this.xdg('XDG_CACHE_HOME') ?? `${this.home()}/.cache`; }
 }
-
-/** A word's value with `~`, `$HOME` and known variables expanded; null when it cannot be known. */
-export function wordValue(word: ShNode, r: Resolver): string | null {
-  const lit = wordLit(word);
-  if (lit !== null) {
-    if (lit === '~' || lit.startsWith('~/')) {
-      if ((word.Parts[0] && nodeType(word.Parts[0]) !== 'Lit')) return lit; // quoted ~ is literal
-      return r.home() + lit.slice(1);
-    }
-    return lit;
-  }
-  let out = '';
-  const param = (p: ShNode): string | null => {
-    if (p.Exp || p.Slice || p.Repl || p.Length || p.Excl || p.Index || p.Names) return null;
-    const name = p.Param?.Value as string;
-    if (name === 'HOME') return r.home();
-    return r.env(name) ?? null;
-  };
-  for (const part of word.Parts as ShNode[]) {
-    const t = nodeType(part);
-    if (t === 'Lit') out += (part.Value as string).replace(/\\(.)/g, '$1');
-    else if (t === 'SglQuoted') out += part.Value as string;
-    else if (t === 'ParamExp') { const v = param(part); if (v === null) return null; out += v; }
-    else if (t === 'DblQuoted') {
-      for (const p of part.Parts as ShNode[]) {
-        const tt = nodeType(p);
-        if (tt === 'Lit') out += p.Value as string;
-        else if (tt === 'ParamExp') { const v = param(p); if (v === null) return null; out += v; }
-        else return null;
-      }
-    } else return null;
-  }
-  return out;
-}
-
-/** Normalises an absolute path: no trailing slash, no `//`, `.` and `..` resolved; null when relative. */
-export function normPath(p: string): string | null {
-  if (!p.startsWith('/')) return null;
-  const parts: string[] = [];
-  for (const seg of p.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') parts.pop(); else parts.push(seg);
-  }
-  return '/' + parts.join('/');
-}
-
-export const inside = (p: string, dir: string) => p === dir || dir === '/' || p.startsWith(dir + '/');
-export const overlaps = (a: string, b: string) => inside(a, b) || inside(b, a);
-
-/** Value of an option in `--opt X`, `--opt=X` or `-o X` form among the command's words (first match). */
-export function optionValue(sc: SimpleCommand, r: Resolver, names: string[], from: number): { value: string | null; present: boolean } {
-  const args = sc.call.Args as ShNode[];
-  for (let i = from; i < args.length; i++) {
-    const lit = sc.words[i];
-    if (lit === null || lit === undefined) continue;
-    for (const n of names) {
-      if (lit === n) return { value: args[i + 1] ? wordValue(args[i + 1], r) : null, present: true };
-      if (n.startsWith('--') && lit.startsWith(n + '=')) return { value: lit.slice(n.length + 1), present: true };
-      if (!n.startsWith('--') && n.length === 2 && lit.startsWith(n) && lit.length > 2 && n !== '-o') return { value: lit.slice(2), present: true };
-    }
-  }
-  return { value: null, present: false };
-}
-
-export function absTarget(path: string | undefined | null, what: string): string {
-  if (path === undefined || path === null) return refuse(`${what} is not known`);
-  const n = normPath(path);
-  if (n === null) return refuse(`${what} (${path}) is a relative path, so the cache directory depends on the working directory`);
-  if (n === '/') return refuse(`${what} is /, which cannot be a cache mount`);
-  if (/[,="'\s$`\\]/.test(n)) return refuse(`${what} (${n}) contains characters a --mount option cannot hold`);
-  return n;
-}
-
-export const noCacheValue = (v: string | undefined) => v !== undefined && !['', '0', 'false', 'off', 'no'].includes(v.toLowerCase());
-export const truthy = (v: string | undefined) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
-export const falsy = (v: string | undefined) => v !== undefined && ['0', 'false', 'no', 'off'].includes(v.toLowerCase());
 
 /** Variables exported or assigned (without a command) in the RUN's shell: their values are not static. */
 export function variablesSetInRun(all: SimpleCommand[]): Set<string> {

@@ -1,24 +1,17 @@
-/** The edits for one RUN: removing the flags and clean-ups that defeat a mounted cache, and the re-parse check. */
+/**
+ * The edits for one RUN: removing the flags, inline variables and clean-ups that defeat or empty a mounted
+ * cache (from the ecosystem table), the ecosystems' own command edits, and the re-parse check of the result.
+ */
 import type { Instruction, Run } from 'dockerfile-ast';
 import { DocView } from '../../src/document.js';
 import { applyEdits, insertAt, removeRange, replaceRange, type Edit } from '../../src/edits.js';
 import { Op, nodeType, parseShell, runShellView, simpleCommands, type ParsedShell, type ShNode, type ShellView, type SimpleCommand } from '../../src/shell.js';
-import { base, cleanupEco, commandWordsOf } from './detect.js';
-import { Refusal, inside, normPath, refuse, wordValue, type Resolver } from './resolve.js';
-import { DOCKER_CLEAN } from './system.js';
-import type { Eco, Mount, ToolCmd } from './types.js';
-
-/** Flags (and their value forms) that turn a tool's cache off, removed from the commands that get a mount. */
-const DEFEATING_FLAGS: Partial<Record<Eco, string[]>> = {
-  pip: ['--no-cache-dir'],
-  poetry: ['--no-cache'],
-  uv: ['--no-cache', '-n'],
-  pipenv: [],
-  bun: ['--no-cache'],
-  composer: ['--no-cache'],
-};
-/** Inline `VAR=…` prefixes that turn the cache off. */
-const DEFEATING_ENV: Partial<Record<Eco, string[]>> = { pip: ['PIP_NO_CACHE_DIR'], uv: ['UV_NO_CACHE'], pipenv: ['PIP_NO_CACHE_DIR'] };
+import { cleanupEco } from './detect.js';
+import { ECOSYSTEMS } from './ecosystems.js';
+import type { Resolver } from './resolve.js';
+import { aptKeepNeeded } from './system.js';
+import { Refusal, refuse, type CommandEdits, type Eco, type Mount, type ToolCmd } from './types.js';
+import { base, inside, normPath, wordValue } from './words.js';
 
 interface RunEdits {
   edits: Edit[];
@@ -51,8 +44,8 @@ function parentsOf(file: ShNode): Map<string, Parent | BinParent> {
   return out;
 }
 
-export function planEdits(doc: DocView, ins: Run, view: ShellView, parsed: ParsedShell, all: SimpleCommand[], tools: ToolCmd[], mounts: Mount[], mounted: Set<Eco>, resolvers: Map<ToolCmd, Resolver>, before: Instruction[], aptKept: Set<Instruction>): Plan {
-  void ins;
+/** The edits for the RUN's commands (the mount flags and the apt step are the caller's). */
+export function planEdits(doc: DocView, view: ShellView, parsed: ParsedShell, all: SimpleCommand[], tools: ToolCmd[], mounts: Mount[], mounted: Set<Eco>, resolvers: Map<ToolCmd, Resolver>, before: Instruction[], aptKept: Set<Instruction>): Plan {
   const edits: Edit[] = [];
   const notes: string[] = [];
   const parents = parentsOf(parsed.file);
@@ -98,55 +91,47 @@ export function planEdits(doc: DocView, ins: Run, view: ShellView, parsed: Parse
     removedCmds.add(sc);
   };
 
-  // defeating flags and inline variables on the commands that get a mount
+  /** What an ecosystem's edit hook may do to its command. */
+  const commandEdits = (sc: SimpleCommand): CommandEdits => {
+    const args = sc.call.Args as ShNode[];
+    return {
+      removeWord: (i, what) => removeWord(sc, i, what),
+      replaceWord: (i, text) => {
+        edits.push(replaceRange(view.toDoc(parsed.offset(args[i].Pos())), view.toDocEnd(parsed.offset(args[i].End())), text));
+        if (!replacedArgs.has(sc)) replacedArgs.set(sc, new Map());
+        replacedArgs.get(sc)!.set(i, text);
+      },
+      insertAfter: (i, text) => {
+        edits.push(insertAt(view.toDocEnd(parsed.offset(args[i].End())), ` ${text}`));
+        if (!insertedAfter.has(sc)) insertedAfter.set(sc, new Map());
+        insertedAfter.get(sc)!.set(i, text);
+      },
+      insertBefore: (text) => { edits.push(insertAt(view.toDoc(parsed.offset(args[0].Pos())), text)); },
+      note: (message) => { notes.push(message); },
+    };
+  };
+
+  // defeating flags and inline variables on the commands that get a mount, then the ecosystem's own edits
   for (const t of tools) {
     if (!mounted.has(t.eco)) continue;
+    const eco = ECOSYSTEMS[t.eco];
     const args = t.sc.call.Args as ShNode[];
-    for (const f of DEFEATING_FLAGS[t.eco] ?? []) {
+    for (const f of eco.dropFlags ?? []) {
       for (let i = t.at + 1; i < args.length; i++) {
         if (t.sc.words[i] === f || (t.sc.words[i] ?? '').startsWith(f + '=')) { removeWord(t.sc, i, `${f}`); notes.push(`removed ${f}`); }
       }
     }
-    if (t.eco === 'apk') {
-      const hasUpdate = t.sc.words.some((w) => w === '-U' || w === '--update-cache' || w === '--update');
-      for (let i = t.at + 1; i < args.length; i++) {
-        if (t.sc.words[i] !== '--no-cache') continue;
-        if (hasUpdate) { removeWord(t.sc, i, '--no-cache'); notes.push('removed --no-cache'); }
-        else {
-          const s = view.toDoc(parsed.offset(args[i].Pos())), e = view.toDocEnd(parsed.offset(args[i].End()));
-          edits.push(replaceRange(s, e, '--update-cache'));
-          if (!replacedArgs.has(t.sc)) replacedArgs.set(t.sc, new Map());
-          replacedArgs.get(t.sc)!.set(i, '--update-cache');
-          notes.push('replaced --no-cache with --update-cache');
-        }
-      }
-    }
-    if (t.eco === 'dnf' && !t.sc.words.some((w) => w !== null && /^--setopt=keepcache=(1|true|True|yes)$/.test(w))) {
-      if (t.sc.words.some((w) => w !== null && /^--setopt=keepcache=/.test(w))) refuse(`${t.tool} is given --setopt=keepcache=0, which deletes downloaded packages`);
-      const at = view.toDocEnd(parsed.offset(args[t.at].End()));
-      edits.push(insertAt(at, ' --setopt=keepcache=1'));
-      if (!insertedAfter.has(t.sc)) insertedAfter.set(t.sc, new Map());
-      insertedAfter.get(t.sc)!.set(t.at, '--setopt=keepcache=1');
-      notes.push(`added --setopt=keepcache=1 to ${t.tool}`);
-    }
     const assigns = (t.sc.call.Assigns ?? []) as ShNode[];
     for (let k = 0; k < assigns.length; k++) {
       const a = assigns[k];
-      if (!(DEFEATING_ENV[t.eco] ?? []).includes(a.Name.Value)) continue;
+      if (!(eco.dropEnv ?? []).includes(a.Name.Value)) continue;
       const next = assigns[k + 1] ?? args[0];
       const { start, end } = docRange(parsed.offset(a.Pos()), parsed.offset(next.Pos()));
       noComment(start, end, a.Name.Value);
       edits.push(removeRange(start, end));
       notes.push(`removed ${a.Name.Value}`);
     }
-    if (t.eco === 'uv') {
-      const r = resolvers.get(t)!;
-      const has = (() => { try { return r.env('UV_LINK_MODE') !== undefined; } catch { return true; } })() || t.sc.words.some((w) => (w ?? '').startsWith('--link-mode'));
-      if (!has) {
-        edits.push(insertAt(view.toDoc(parsed.offset(args[0].Pos())), 'UV_LINK_MODE=copy '));
-        notes.push('set UV_LINK_MODE=copy on uv (its cache is on another filesystem, so it cannot hard-link)');
-      }
-    }
+    eco.edit?.(t, commandEdits(t.sc), resolvers.get(t)!);
   }
 
   // clean-ups of a mounted cache in this RUN
@@ -180,13 +165,7 @@ export function planEdits(doc: DocView, ins: Run, view: ShellView, parsed: Parse
   }
 
   // apt: the documented docker-clean removal, once per image
-  let aptKeep = false;
-  if (mounted.has('apt')) {
-    const removesDockerClean = (words: (string | null)[]) => base(words[0]) === 'rm' && words.includes(DOCKER_CLEAN);
-    // an earlier RUN of the image already did it (in the file, or in this pass's rewrites)
-    const done = all.some((c) => removesDockerClean(c.words)) || before.some((b) => aptKept.has(b) || (b.getKeyword() === 'RUN' && commandWordsOf(doc, b).some(removesDockerClean)));
-    aptKeep = !done;
-  }
+  const aptKeep = mounted.has('apt') && aptKeepNeeded(doc, all, before, aptKept);
 
   const expected: (string | null)[][] = [];
   for (const c of all) {

@@ -1,11 +1,20 @@
-/** Cargo: its target/ directory, cached only when the same RUN copies the build output out of it. */
+/**
+ * Cargo: its target/ directory (--target-dir, CARGO_TARGET_DIR, else WORKDIR/target) is cached only when the
+ * same RUN copies the build output out of it and no later stage copies from it; otherwise that part is refused
+ * (the registry and git mounts from the ecosystem table are still added).
+ */
 import type { Instruction, Run } from 'dockerfile-ast';
 import type { DocView } from '../../src/document.js';
 import type { SimpleCommand } from '../../src/shell.js';
 import type { InstructionState } from '../../src/stages.js';
-import { base } from './detect.js';
-import { normPath, optionValue, overlaps, type Resolver } from './resolve.js';
+import type { Resolver } from './resolve.js';
 import type { Mount, ToolCmd } from './types.js';
+import { base, normPath, optionValue, overlaps } from './words.js';
+
+/** The cargo command of the RUN that builds into target/, if any. */
+export function cargoBuild(tools: ToolCmd[]): ToolCmd | undefined {
+  return tools.find((t) => t.eco === 'cargo' && ['build', 'b', 'test', 't', 'check', 'c', 'clippy', 'doc', 'bench'].includes(t.sub ?? ''));
+}
 
 export function cargoTargetMount(doc: DocView, ins: Instruction, st: InstructionState, all: SimpleCommand[], t: ToolCmd, r: Resolver, states: Map<Instruction, InstructionState>): Mount | string {
   const no = (why: string) => `cargo's target/ directory is not cached: ${why}`;

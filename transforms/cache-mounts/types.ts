@@ -1,4 +1,4 @@
-/** The types the cache-mounts modules share: ecosystems, mounts, the package-manager commands found in a RUN. */
+/** What the cache-mounts modules share: ecosystems, mounts, the package-manager commands found in a RUN, refusals. */
 import type { Instruction } from 'dockerfile-ast';
 import type { DocView } from '../../src/document.js';
 import type { SimpleCommand } from '../../src/shell.js';
@@ -32,7 +32,20 @@ export interface EcoContext {
   allCmds: SimpleCommand[];
 }
 
-export const ECO_LABEL: Record<Eco, string> = {
-  apt: 'apt', apk: 'apk', dnf: 'dnf/yum', zypper: 'zypper', pip: 'pip', poetry: 'Poetry', uv: 'uv', pipenv: 'pipenv', npm: 'npm',
-  yarn: 'Yarn', pnpm: 'pnpm', bun: 'bun', go: 'Go', maven: 'Maven', gradle: 'Gradle', cargo: 'Cargo', bundler: 'Bundler', composer: 'Composer', nuget: 'NuGet',
-};
+/** A refusal raised deep in path resolution; caught per RUN. */
+export class Refusal extends Error {}
+export const refuse = (reason: string): never => { throw new Refusal(reason); };
+
+/** The edits a per-ecosystem hook may make to a command that gets a mount (each is also recorded for the re-parse check). */
+export interface CommandEdits {
+  /** Removes word `i` with the whitespace before it; `what` names it in a refusal. */
+  removeWord(i: number, what: string): void;
+  /** Replaces word `i` with `text`. */
+  replaceWord(i: number, text: string): void;
+  /** Inserts ` text` after word `i`. */
+  insertAfter(i: number, text: string): void;
+  /** Inserts `text` in front of the command's first word (after its assignments): an inline assignment. */
+  insertBefore(text: string): void;
+  /** Adds a note to the rewrite's message. */
+  note(message: string): void;
+}
