@@ -20,6 +20,7 @@ function commandNamed(name: string): { eco: Eco; cmd: Command } | null {
   return null;
 }
 
+/** The package-manager command a simple command runs, or null. */
 export function detect(sc: SimpleCommand): ToolCmd | null {
   if (nodeType(sc.call) !== 'CallExpr') return null;
   const d = detectWords(sc.words);

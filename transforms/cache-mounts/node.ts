@@ -49,7 +49,6 @@ function yarnCache(t: ToolCmd, r: Resolver, ec: EcoContext): string {
   return r.user.root ? '/usr/local/share/.cache/yarn' : absTarget(`${r.home()}/.cache/yarn`, 'the Yarn cache directory');
 }
 
-
 /** bun's cache directory: --cache-dir, BUN_INSTALL_CACHE_DIR, $BUN_INSTALL/install/cache, ~/.bun/install/cache. */
 export function bunCache(t: ToolCmd, r: Resolver): string[] {
   const o = optionValue(t.sc, r, ['--cache-dir'], t.at + 1);

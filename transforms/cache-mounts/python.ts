@@ -44,7 +44,6 @@ function poetryVenvCheck(r: Resolver, cache: string, ec: EcoContext): void {
   }
 }
 
-
 /** uv's cache directory (after the table's UV_NO_CACHE check); refuses symlinked installs and a project venv in the cache. */
 export function uvCache(t: ToolCmd, r: Resolver): string[] {
   const o = optionValue(t.sc, r, ['--cache-dir'], t.at + 1);

@@ -5,6 +5,7 @@ import { nodeType, parseShell, runShellView, simpleCommands, wordLit, type ShNod
 import type { Resolver } from './resolve.js';
 import { refuse } from './types.js';
 
+/** The command name of a word: its basename (`/usr/bin/pip3` → `pip3`). */
 export const base = (w: string | null | undefined): string | null => (w ? w.split('/').pop()! : null);
 
 /** The first word that is not an option (and not the value of an option that takes one). */
@@ -22,7 +23,7 @@ export function subcommand(words: readonly (string | null)[], from: number, opts
   return { name: null, index: -1 };
 }
 
-
+/** The words of each simple command of a RUN, CMD or ENTRYPOINT (the exec array for exec form). */
 export function commandWordsOf(doc: DocView, ins: Instruction): (string | null)[][] {
   const arr = execArgs(ins);
   if (arr) return [arr];
