@@ -3,21 +3,26 @@
  * for CMD and later RUNs), and which commands empty a whole cache (`apt-get clean`, `npm cache clean --force`, …).
  */
 import { nodeType, type SimpleCommand } from '../../src/shell.js';
-import { ECOSYSTEMS, type Cleanup, type Command } from './ecosystems.js';
+import { ECOSYSTEMS, type Cleanup, type Command, type Ecosystem } from './ecosystems.js';
 import type { Eco, ToolCmd } from './types.js';
 import { base, subcommand } from './words.js';
 
 /** python, python3, python3.12 */
 const isPythonName = (n: string) => /^python(\d+(\.\d+)?)?$/.test(n);
 
-const named = (c: Command, name: string) => (Array.isArray(c.names) ? c.names.includes(name) : (c.names as RegExp).test(name));
+type Found = { eco: Eco; cmd: Command };
+const byName = new Map<string, Found>();
+const byPattern: (Found & { re: RegExp })[] = [];
+for (const [eco, e] of Object.entries(ECOSYSTEMS) as [Eco, Ecosystem][]) {
+  for (const cmd of e.commands) {
+    if (cmd.names instanceof RegExp) byPattern.push({ eco, cmd, re: cmd.names });
+    else for (const n of cmd.names) byName.set(n, { eco, cmd });
+  }
+}
 
 /** The table's command of that name, with its ecosystem. */
-function commandNamed(name: string): { eco: Eco; cmd: Command } | null {
-  for (const [eco, e] of Object.entries(ECOSYSTEMS) as [Eco, (typeof ECOSYSTEMS)[Eco]][]) {
-    for (const cmd of e.commands) if (named(cmd, name)) return { eco, cmd };
-  }
-  return null;
+function commandNamed(name: string): Found | null {
+  return byName.get(name) ?? byPattern.find((p) => p.re.test(name)) ?? null;
 }
 
 /** The package-manager command a simple command runs, or null. */
