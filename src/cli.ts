@@ -3,88 +3,16 @@
  * Exit codes: 0 ok, 1 changes pending (only under --check), 2 usage error or a file failed.
  * Heavy modules are imported only when a run needs them, so `--version` and `--help` start fast.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
+import { EXIT, type Io } from './cli/io.js';
+import { parseArgsOptions } from './cli/flags.js';
+import { helpText, listText } from './cli/help.js';
+import { version } from './cli/version.js';
 
-export interface Io {
-  stdout: { write(s: string): unknown; isTTY?: boolean };
-  stderr: { write(s: string): unknown; isTTY?: boolean };
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-  /** Answers for --interactive (default: process.stdin). */
-  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
-}
-
-export const EXIT = { ok: 0, pending: 1, error: 2 } as const;
-
-
-const FLAGS: ParseArgsConfig['options'] = {
-  write: { type: 'boolean', short: 'w' },
-  check: { type: 'boolean', short: 'c' },
-  json: { type: 'boolean' },
-  only: { type: 'string', multiple: true },
-  skip: { type: 'string', multiple: true },
-  list: { type: 'boolean' },
-  'safe-only': { type: 'boolean' },
-  format: { type: 'string' },
-  config: { type: 'string' },
-  'no-config': { type: 'boolean' },
-  'diff-out': { type: 'string' },
-  interactive: { type: 'boolean', short: 'i' },
-  'per-change': { type: 'boolean' },
-  jobs: { type: 'string', short: 'j' },
-  context: { type: 'string' },
-  'ci-hint': { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'v' },
-};
-
-/** The package version: package.json is two levels up from dist/src/cli.js, one from src/cli.ts (tsx). */
-export function version(): string {
-  for (const rel of ['../../package.json', '../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
-      if (pkg.name === 'dockeropt') return pkg.version;
-    } catch { /* try the next */ }
-  }
-  return '0.0.0';
-}
-
-export const HELP = `Usage: dockeropt [options] [PATH|GLOB ...]
-
-Finds every Dockerfile under the paths (default: .) and proposes faster, slimmer, safer versions
-as a unified diff. Nothing is written without --write.
-
-Options:
-  -w, --write        write the changes (atomically; only files whose text changes)
-  -c, --check        print the files that would change; exit 1 if any would
-      --json         print one JSON document on stdout instead of the human output
-      --format F     output: human (default), json, sarif (SARIF 2.1.0), github (Actions annotations)
-      --diff-out F   also write one patch of every change to file F (git apply takes it at the repo root)
-  -i, --interactive  review each changed file and write only what you accept (answers from stdin)
-      --per-change   with --interactive: ask per logical change instead of per file
-      --config F     use this config file for every Dockerfile (default: the nearest
-                     .dockeroptrc.json / dockeropt.config.json / package.json "dockeropt")
-      --no-config    ignore config files and .dockeroptignore
-  -j, --jobs N       files processed at once (default: the number of CPUs)
-      --only a,b     run only these transforms (ids from --list)
-      --skip a,b     run every transform but these
-      --safe-only    only changes labelled build-only (the running image stays identical)
-      --context DIR  the build context of the one Dockerfile given (default: the context a compose
-                     file gives it, else its directory); split-copy reads it
-      --list         list the transforms with a one-line summary
-      --ci-hint      when a file changes, show how to keep the build cache in CI
-  -q, --quiet        print only the diff (or, with --check, the file names)
-      --debug        stack traces and timings on stderr
-  -h, --help         this help
-  -v, --version      the version
-
-Exit codes: 0 ok, 1 changes pending (--check), 2 usage error or a file failed.
-Suppress per instruction with a comment on the line above: # dockeropt ignore=merge-run (or all);
-a comment "# dockeropt ignore-file" anywhere leaves the whole file alone.`;
+export { EXIT, type Io } from './cli/io.js';
+export { HELP } from './cli/help.js';
+export { version } from './cli/version.js';
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const debug = argv.includes('--debug');
@@ -106,7 +34,7 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   // the transforms (and the shell parser they load) are only needed past this point
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) { io.stdout.write(version() + '\n'); return EXIT.ok; }
   const { transforms } = await import('../transforms/index.js');
-  const options = { ...FLAGS };
+  const options = parseArgsOptions();
   const transformFlags = new Map<string, { transform: string; key: string }>();
   for (const t of transforms) {
     for (const [flag, def] of Object.entries(t.flags ?? {})) {
@@ -121,19 +49,9 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
     throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
   const v = parsed.values as Record<string, unknown>;
-  if (v.help) {
-    const extra = transforms.flatMap((t) => Object.entries(t.flags ?? {}).map(([f, d]) => {
-      const name = `      --${f}${d.type === 'string' ? ' X' : ''}`;
-      return (name.length < 25 ? name.padEnd(25) : `${name}\n${' '.repeat(25)}`) + `${d.help} [${t.id}]`;
-    }));
-    io.stdout.write(HELP + (extra.length ? `\n\nTransform options:\n${extra.join('\n')}` : '') + '\n');
-    return EXIT.ok;
-  }
+  if (v.help) { io.stdout.write(helpText(transforms) + '\n'); return EXIT.ok; }
   if (v.version) { io.stdout.write(version() + '\n'); return EXIT.ok; }
-  if (v.list) {
-    for (const t of transforms) io.stdout.write(`${t.id.padEnd(20)} ${t.safety.padEnd(11)} ${t.summary}\n`);
-    return EXIT.ok;
-  }
+  if (v.list) { io.stdout.write(listText(transforms)); return EXIT.ok; }
   if (v.check && v.write) throw new UsageError('--check and --write cannot be used together', 'Use --check in CI to find pending changes, --write to apply them.');
   const format = outputFormat(v);
   v.json = format === 'json';
