@@ -3,11 +3,10 @@
  * Exit codes: 0 ok, 1 changes pending (only under --check), 2 usage error or a file failed.
  * Heavy modules are imported only when a run needs them, so `--version` and `--help` start fast.
  */
-import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import { EXIT, type Io } from './cli/io.js';
-import { parseArgsOptions } from './cli/flags.js';
-import { helpText, listText } from './cli/help.js';
+import { parseFlags } from './cli/flags.js';
+import { printInfo } from './cli/help.js';
 import { version } from './cli/version.js';
 
 export { EXIT, type Io } from './cli/io.js';
@@ -31,27 +30,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 async function execute(argv: readonly string[], io: Io): Promise<number> {
-  // the transforms (and the shell parser they load) are only needed past this point
-  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) { io.stdout.write(version() + '\n'); return EXIT.ok; }
-  const { transforms } = await import('../transforms/index.js');
-  const options = parseArgsOptions();
+  const flags = await parseFlags(argv);
+  if (flags.info) return printInfo(flags.info, flags.transforms, io);
+  const { transforms } = flags;
   const transformFlags = new Map<string, { transform: string; key: string }>();
   for (const t of transforms) {
-    for (const [flag, def] of Object.entries(t.flags ?? {})) {
-      if (!options[flag]) options[flag] = { type: def.type, ...(def.multiple ? { multiple: true } : {}) };
-      transformFlags.set(`${t.id}\0${flag}`, { transform: t.id, key: def.key });
-    }
+    for (const [flag, def] of Object.entries(t.flags ?? {})) transformFlags.set(`${t.id}\0${flag}`, { transform: t.id, key: def.key });
   }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
-  }
-  const v = parsed.values as Record<string, unknown>;
-  if (v.help) { io.stdout.write(helpText(transforms) + '\n'); return EXIT.ok; }
-  if (v.version) { io.stdout.write(version() + '\n'); return EXIT.ok; }
-  if (v.list) { io.stdout.write(listText(transforms)); return EXIT.ok; }
+  const parsed = { positionals: flags.paths };
+  const v = { ...flags.values } as Record<string, unknown>;
   if (v.check && v.write) throw new UsageError('--check and --write cannot be used together', 'Use --check in CI to find pending changes, --write to apply them.');
   const format = outputFormat(v);
   v.json = format === 'json';

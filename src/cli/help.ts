@@ -1,6 +1,11 @@
-/** The text of --help (the CLI's flags from the table in flags.ts, then each transform's) and of --list. */
+/**
+ * What is printed instead of a run: --help (the CLI's flags from the table in flags.ts, then each
+ * transform's), --version and --list.
+ */
 import type { Transform } from '../types.js';
-import { FLAGS, type FlagDef } from './flags.js';
+import { FLAGS, type FlagDef, type Flags } from './flags.js';
+import { EXIT, type Io } from './io.js';
+import { version } from './version.js';
 
 /** `  -j, --jobs N       files processed at once ...`: the flag in a column of 21, its help after it. */
 function flagLine(name: string, d: FlagDef): string {
@@ -22,7 +27,7 @@ Suppress per instruction with a comment on the line above: # dockeropt ignore=me
 a comment "# dockeropt ignore-file" anywhere leaves the whole file alone.`;
 
 /** HELP and, under "Transform options", every transform's flags tagged with its id. */
-export function helpText(transforms: readonly Transform<any>[]): string {
+function helpText(transforms: readonly Transform<any>[]): string {
   const extra = transforms.flatMap((t) => Object.entries(t.flags ?? {}).map(([f, d]) => {
     const name = `      --${f}${d.type === 'string' ? ' X' : ''}`;
     return (name.length < 25 ? name.padEnd(25) : `${name}\n${' '.repeat(25)}`) + `${d.help} [${t.id}]`;
@@ -31,6 +36,14 @@ export function helpText(transforms: readonly Transform<any>[]): string {
 }
 
 /** --list: one line per transform, in pipeline order. */
-export function listText(transforms: readonly Transform<any>[]): string {
+function listText(transforms: readonly Transform<any>[]): string {
   return transforms.map((t) => `${t.id.padEnd(20)} ${t.safety.padEnd(11)} ${t.summary}\n`).join('');
+}
+
+/** Prints --help, --version or --list. */
+export function printInfo(info: NonNullable<Flags['info']>, transforms: readonly Transform<any>[], io: Io): number {
+  if (info === 'help') io.stdout.write(helpText(transforms) + '\n');
+  else if (info === 'version') io.stdout.write(version() + '\n');
+  else io.stdout.write(listText(transforms));
+  return EXIT.ok;
 }
