@@ -7,6 +7,7 @@ import { UsageError } from './errors.js';
 import { EXIT, type Io } from './cli/io.js';
 import { parseFlags } from './cli/flags.js';
 import { printInfo } from './cli/help.js';
+import { buildOptions } from './cli/options.js';
 import { version } from './cli/version.js';
 
 export { EXIT, type Io } from './cli/io.js';
@@ -32,56 +33,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 async function execute(argv: readonly string[], io: Io): Promise<number> {
   const flags = await parseFlags(argv);
   if (flags.info) return printInfo(flags.info, flags.transforms, io);
+  const o = await buildOptions(flags, io);
   const { transforms } = flags;
-  const transformFlags = new Map<string, { transform: string; key: string }>();
-  for (const t of transforms) {
-    for (const [flag, def] of Object.entries(t.flags ?? {})) transformFlags.set(`${t.id}\0${flag}`, { transform: t.id, key: def.key });
-  }
-  const parsed = { positionals: flags.paths };
-  const v = { ...flags.values } as Record<string, unknown>;
-  if (v.check && v.write) throw new UsageError('--check and --write cannot be used together', 'Use --check in CI to find pending changes, --write to apply them.');
-  const format = outputFormat(v);
-  v.json = format === 'json';
-  if (v.interactive && (v.check || format !== 'human')) throw new UsageError(`--interactive cannot be used with ${v.check ? '--check' : `--format ${format}`}`, 'Review interactively, or produce a report for CI, not both.');
-  if (v['per-change'] && !v.interactive) throw new UsageError('--per-change needs --interactive');
-  if (v.config !== undefined && v['no-config']) throw new UsageError('--config and --no-config cannot be used together');
-  const jobs = v.jobs === undefined ? undefined : Number(v.jobs);
-  if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)) throw new UsageError(`--jobs must be an integer from 1 to 64 (got ${String(v.jobs)})`);
-  const split = (xs: unknown) => ((xs as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-  const only = split(v.only), skip = split(v.skip);
-  const known = new Set(transforms.map((t) => t.id));
-  for (const idn of [...only, ...skip]) {
-    if (!known.has(idn)) throw new UsageError(`unknown transform "${idn}"`, `Known transforms: ${[...known].join(', ')}`);
-  }
-  const both = only.filter((x) => skip.includes(x));
-  if (both.length) throw new UsageError(`--only and --skip both name ${both.join(', ')}`);
-  const selected = transforms.filter((t) => (only.length === 0 ? !t.network : only.includes(t.id)) && !skip.includes(t.id));
-
-  const transformOptions: Record<string, Record<string, unknown>> = {};
-  for (const [k, def] of transformFlags) {
-    const flag = k.split('\0')[1]!;
-    if (v[flag] !== undefined) (transformOptions[def.transform] ??= {})[def.key] = v[flag];
-  }
-
-  const contextFor = typeof v.context === 'string' ? await explicitContextFor(v.context, parsed.positionals, io.cwd) : undefined;
-
-  const [{ run }, human, { jsonReport }] = await Promise.all([import('./run.js'), import('./report/human.js'), import('./report/json.js')]);
-  const color = human.useColor(io.env, Boolean(io.stdout.isTTY)) ? human.ansi : human.plain;
+  const { format, color, optimize: optimizeOpts } = o;
+  const transformOptions = { 'pin-digests': o.pinOptions };
+  const v: Record<string, unknown> = { json: format === 'json', check: o.check, quiet: o.quiet, debug: o.debug, offline: o.offline, write: o.write, 'ci-hint': o.ciHint, interactive: o.interactive !== null, 'per-change': o.interactive?.perChange, 'diff-out': o.diffOut ?? undefined };
+  const [human, { jsonReport }] = await Promise.all([import('./report/human.js'), import('./report/json.js')]);
   const started = performance.now();
   const { optimize } = await import('./index.js');
-  const optimizeOpts = {
-    cwd: io.cwd,
-    paths: parsed.positionals,
-    only,
-    skip,
-    options: transformOptions,
-    write: Boolean(v.write),
-    safeOnly: Boolean(v['safe-only']),
-    ...(contextFor ? { contextFor } : {}),
-    ...(v['no-config'] ? { config: false as const } : typeof v.config === 'string' ? { config: v.config } : {}),
-    ...(jobs ? { jobs } : {}),
-    lean: true,
-  };
   if (v.interactive) return interactive(io, optimizeOpts, Boolean(v['per-change']), typeof v['diff-out'] === 'string' ? v['diff-out'] : null, color);
   const spinner = await startProgress(io, Boolean(v.quiet || format !== 'human'));
   // Human output and --check print as files finish, in sorted order, and let go of each file's texts
@@ -189,26 +148,6 @@ async function priceStreamed(impacts: Map<string, import('./impact.js').FileImpa
 async function impactOf(files: readonly import('./types.js').FileResult[], offline: boolean, pinOptions?: Record<string, unknown>) {
   const { impactsOf } = await import('./impact-sizes.js');
   return impactsOf(files, await sizeLookup(offline, pinOptions));
-}
-
-/** `--context DIR`: only for a single Dockerfile (a batch gets each file's context from compose files). */
-async function explicitContextFor(dir: string, paths: readonly string[], cwd: string) {
-  const [{ statSync }, { resolve }, { explicitContext }] = await Promise.all([import('node:fs'), import('node:path'), import('./build-context.js')]);
-  const isA = (p: string, what: 'file' | 'dir') => { try { const st = statSync(p); return what === 'file' ? st.isFile() : st.isDirectory(); } catch { return false; } };
-  if (paths.length !== 1 || !isA(resolve(cwd, paths[0]!), 'file')) {
-    throw new UsageError('--context needs exactly one Dockerfile path', 'For a batch, each Dockerfile\'s context comes from the compose file that builds it, else its directory.');
-  }
-  const abs = resolve(cwd, dir);
-  if (!isA(abs, 'dir')) throw new UsageError(`--context ${dir} is not a directory`);
-  return (file: string) => explicitContext(abs, file);
-}
-
-/** `--format`, with `--json` as its alias. */
-function outputFormat(v: Record<string, unknown>): 'human' | 'json' | 'sarif' | 'github' {
-  const f = v.format === undefined ? (v.json ? 'json' : 'human') : String(v.format);
-  if (!['human', 'json', 'sarif', 'github'].includes(f)) throw new UsageError(`--format must be human, json, sarif or github (got "${f}")`);
-  if (v.json && f !== 'json') throw new UsageError(`--json and --format ${f} cannot be used together`);
-  return f as 'human' | 'json' | 'sarif' | 'github';
 }
 
 /** Writes the --diff-out patch; false (after a message) when it cannot. */
