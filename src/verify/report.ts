@@ -1,0 +1,27 @@
+/** Verification results for people: one headline, then the differences, notes and sizes under it. */
+import { differenceLine, sizeText } from './compare.js';
+import { cacheText } from './cache.js';
+import type { VerifyResult } from './index.js';
+
+export interface Paint { red(s: string): string; green(s: string): string; yellow(s: string): string; dim(s: string): string }
+const none: Paint = { red: (s) => s, green: (s) => s, yellow: (s) => s, dim: (s) => s };
+
+/** `identical (buildah 1.28.2 (chroot isolation); 121 MB, 3 layers -> 121 MB, 2 layers)` */
+export function verifyHeadline(r: VerifyResult, c: Paint = none): string {
+  const sizes = r.sizes ? `; ${sizeText(r.sizes.before)} -> ${sizeText(r.sizes.after)}` : '';
+  if (r.status === 'unverified') return `${c.yellow('unverified')}: ${r.reason ?? 'not verified'}`;
+  const word = r.status === 'identical' ? c.green('identical') : c.red('different');
+  const n = r.status === 'different' ? `, ${r.differences.length === 1 ? '1 difference' : `${r.differences.length} differences`}` : '';
+  return `${word} (${r.builder}${sizes}${n})`;
+}
+
+/** The lines under the headline, each prefixed with `indent`. */
+export function verifyDetails(r: VerifyResult, indent: string, c: Paint = none): string[] {
+  const out: string[] = [];
+  for (const d of r.differences) out.push(`${indent}${differenceLine(d)}`);
+  const counted = r.differences.reduce((n, d) => n + (d.kind === 'files' ? d.count : d.kind === 'file' ? 1 : 0), 0);
+  if (r.fileDifferences !== undefined && r.fileDifferences > counted) out.push(`${indent}… ${r.fileDifferences - counted} more file differences`);
+  for (const n of r.notes) out.push(c.dim(`${indent}note: ${n}`));
+  if (r.cache) out.push(`${indent}${cacheText(r.cache)}`);
+  return out;
+}
