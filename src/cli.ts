@@ -87,6 +87,7 @@ Suppress per instruction with a comment on the line above: # dockeropt ignore=me
 a comment "# dockeropt ignore-file" anywhere leaves the whole file alone.`;
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  if (argv[0] === 'verify') return (await import('./verify/cli.js')).verifyMain(argv.slice(1), io);
   const debug = argv.includes('--debug');
   try {
     return await execute(argv, io);
