@@ -47,6 +47,14 @@ export type Difference =
 export interface CompareOptions {
   /** Cache-mount targets of the rewritten Dockerfile (absolute paths). */
   cacheTargets?: readonly string[];
+  /**
+   * Cache-mount targets whose directory entry itself is not compared: buildah leaves a mount point out
+   * of the committed image, where BuildKit leaves an empty directory (only for targets that did not
+   * exist before the RUN; see index.ts).
+   */
+  mountPoints?: readonly string[];
+  /** Subtrees not compared at all (what a builder cannot produce faithfully; the caller says why). */
+  skip?: readonly string[];
   /** Most file differences listed one by one; more are grouped by directory. Default 20. */
   maxFileLines?: number;
 }
@@ -56,8 +64,6 @@ export interface Comparison {
   /** How many file differences there were before grouping. */
   fileDifferences: number;
   notes: string[];
-  /** Cache-mount targets the original image has and the rewritten one lacks entirely (see buildah#4927). */
-  droppedTargets: string[];
 }
 
 /** Mount points builders create for RUN; never part of what a Dockerfile puts in the image. */
@@ -149,6 +155,10 @@ function entryFields(a: Entry, b: Entry, volatile: boolean): string[] {
 /** Compares two file trees under the rules above. */
 export function compareTrees(before: Tree, after: Tree, o: CompareOptions = {}): Comparison {
   const targets = [...new Set(o.cacheTargets ?? [])];
+  const mountPoints = new Set(o.mountPoints ?? []);
+  const skip = o.skip ?? [];
+  const skipped = (p: string) => skip.some((d) => under(p, d));
+  let points = 0;
   const notes: string[] = [];
   const changes: Extract<Difference, { kind: 'file' }>[] = [];
   let builder = 0, volatile = 0;
@@ -160,6 +170,8 @@ export function compareTrees(before: Tree, after: Tree, o: CompareOptions = {}):
     return false;
   };
   for (const [p, a] of before) {
+    if (mountPoints.has(p)) { points++; continue; }
+    if (skipped(p)) continue;
     const b = after.get(p);
     if (!b) {
       if (ignoredBuilder(p, before)) { builder++; continue; }
@@ -178,20 +190,17 @@ export function compareTrees(before: Tree, after: Tree, o: CompareOptions = {}):
   }
   for (const [p, b] of after) {
     if (before.has(p)) continue;
+    if (mountPoints.has(p)) { points++; continue; }
+    if (skipped(p)) continue;
     if (ignoredBuilder(p, after)) { builder++; continue; }
     changes.push({ kind: 'file', change: 'added', path: p, after: b });
   }
-  // a cache-mount target that the original has and the rewritten image lacks altogether
-  const droppedTargets = targets.filter((t) => before.has(t) && !after.has(t));
-  for (const t of droppedTargets) {
-    const i = changes.findIndex((c) => c.path === t && c.change === 'removed');
-    if (i !== -1) changes.splice(i, 1);
-  }
-  for (const [t, n] of cacheDropped) if (!droppedTargets.includes(t)) notes.push(`${n} file${n === 1 ? '' : 's'} of the download cache under ${t} no longer in the image (the cache mount's target)`);
+  for (const [t, n] of cacheDropped) notes.push(`${n} file${n === 1 ? '' : 's'} of the download cache under ${t} no longer in the image (the cache mount's target)`);
+  if (points) notes.push(`the cache mount point${mountPoints.size === 1 ? '' : 's'} ${[...mountPoints].join(', ')} not compared (buildah leaves a mount point out of the image, BuildKit leaves an empty directory)`);
   if (volatile) notes.push(`${volatile} file${volatile === 1 ? '' : 's'} whose content changes on every build (logs, caches with time stamps) compared without their content`);
   if (builder) notes.push(`${builder} builder mount point${builder === 1 ? '' : 's'} (/etc/hosts, /etc/resolv.conf, /run, …) not compared`);
   changes.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
-  return { differences: group(changes, o.maxFileLines ?? 20), fileDifferences: changes.length, notes, droppedTargets };
+  return { differences: group(changes, o.maxFileLines ?? 20), fileDifferences: changes.length, notes };
 }
 
 /**

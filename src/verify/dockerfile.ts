@@ -14,6 +14,8 @@ export interface DockerfileFacts {
   copyLink: number[];
   /** Absolute cache-mount targets, with the line of their RUN. */
   cacheTargets: { target: string; line: number }[];
+  /** RUNs with cache mounts: where each starts (offset in the BOM-less text) and its targets. */
+  cacheRuns: { start: number; line: number; targets: string[] }[];
   /** `RUN --mount=type=bind` without `from=`: the context bound into the RUN. */
   contextBinds: number[];
   stages: string[];
@@ -40,8 +42,8 @@ export function mountOptions(value: string): Map<string, string> {
 }
 
 export function dockerfileFacts(text: string): DockerfileFacts {
-  const doc = new DocView(text.startsWith(BOM) ? text.slice(1) : text);
-  const facts: DockerfileFacts = { heredocs: [], copyLink: [], cacheTargets: [], contextBinds: [], stages: [] };
+  const doc = new DocView(stripBom(text));
+  const facts: DockerfileFacts = { heredocs: [], copyLink: [], cacheTargets: [], cacheRuns: [], contextBinds: [], stages: [] };
   const states = instructionStates(doc);
   for (const s of doc.stages()) if (s.name) facts.stages.push(s.name);
   for (const ins of doc.instructions()) {
@@ -52,6 +54,7 @@ export function dockerfileFacts(text: string): DockerfileFacts {
     const flags = (ins as unknown as { getFlags?(): { getName(): string; getValue(): string | null }[] }).getFlags?.() ?? [];
     if ((kw === 'COPY' || kw === 'ADD') && flags.some((f) => f.getName() === 'link' && f.getValue() !== 'false')) facts.copyLink.push(line);
     if (kw !== 'RUN') continue;
+    const targets: string[] = [];
     for (const f of flags) {
       if (f.getName() !== 'mount' || f.getValue() === null) continue;
       const m = mountOptions(f.getValue()!);
@@ -59,8 +62,11 @@ export function dockerfileFacts(text: string): DockerfileFacts {
       const target = m.get('target') ?? m.get('dst') ?? m.get('destination');
       if (type === 'bind' && !m.has('from')) facts.contextBinds.push(line);
       if (type !== 'cache' || !target) continue;
-      facts.cacheTargets.push({ target: absoluteTarget(target, ins, states), line });
+      const abs = absoluteTarget(target, ins, states);
+      facts.cacheTargets.push({ target: abs, line });
+      targets.push(abs);
     }
+    if (targets.length) facts.cacheRuns.push({ start: doc.lineStart(ins.getRange().start.line), line, targets });
   }
   return facts;
 }
@@ -70,3 +76,5 @@ function absoluteTarget(target: string, ins: Instruction, states: ReturnType<typ
   const wd = states.get(ins)?.workdir ?? '/';
   return posix.normalize(posix.join(wd.startsWith('/') ? wd : `/${wd}`, target)).replace(/\/$/, '') || '/';
 }
+
+export const stripBom = (text: string) => (text.startsWith(BOM) ? text.slice(1) : text);

@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Builder, Detection } from './builders.js';
 import { compareConfig, compareTrees, type Difference, type ImageSize } from './compare.js';
-import { dockerfileFacts, type DockerfileFacts } from './dockerfile.js';
+import { dockerfileFacts, stripBom, type DockerfileFacts } from './dockerfile.js';
+import type { BuildRequest } from './builders.js';
 import { cacheExperiment, type CacheReport } from './cache.js';
 
 export type VerifyStatus = 'identical' | 'different' | 'unverified';
@@ -149,8 +150,19 @@ export async function verifyPair(found: Builder | Detection, input: VerifyInput)
       const sizeA = (await builder.inspect(tags.before)).size;
       return { status: 'different', builder: label, differences: [{ kind: 'build', message: `the rewritten Dockerfile does not build: ${buildError(b.log)}` }], notes: [], sizes: { before: sizeA, after: { bytes: 0, layers: 0 } } };
     }
+    // buildah commits a RUN without its cache-mount targets (containers/buildah#4927): find out which
+    // targets existed before their RUN (BuildKit keeps those, with what was there) and which are new
+    // (BuildKit leaves an empty mount point): a probe build of the rewritten file up to that RUN
+    let existed: string[] = [];
+    let mountPoints: string[] = [];
+    if (!builder.limits.keepsCacheTarget && fb.cacheRuns.length) {
+      const probe = await probeTargets(builder, input.after, fb, { ...common, dockerfile: join(work, 'rewritten', name) }, tags.after, made);
+      if (probe === null) return unverified(label, `${builder.kind} leaves cache-mount targets out of the committed image (containers/buildah#4927), and a probe build could not tell whether they existed before their RUN`);
+      existed = [...probe].filter(([, e]) => e).map(([t]) => t);
+      mountPoints = [...probe].filter(([, e]) => !e).map(([t]) => t);
+    }
     const [ia, ib, ta, tb] = await Promise.all([builder.inspect(tags.before), builder.inspect(tags.after), builder.tree(tags.before), builder.tree(tags.after)]);
-    const cmp = compareTrees(ta, tb, { cacheTargets: fb.cacheTargets.map((c) => c.target), ...(input.maxFileLines ? { maxFileLines: input.maxFileLines } : {}) });
+    const cmp = compareTrees(ta, tb, { cacheTargets: fb.cacheTargets.map((c) => c.target), mountPoints, skip: existed, ...(input.maxFileLines ? { maxFileLines: input.maxFileLines } : {}) });
     const differences: Difference[] = [...compareConfig(ia.config, ib.config), ...cmp.differences];
     const notes = [...cmp.notes];
     const result: VerifyResult = {
@@ -161,15 +173,10 @@ export async function verifyPair(found: Builder | Detection, input: VerifyInput)
       sizes: { before: ia.size, after: ib.size },
       notes,
     };
-    const dropped = builder.limits.keepsCacheTarget ? [] : cmp.droppedTargets;
-    if (dropped.length) {
-      const why = `${builder.kind} drops a cache-mount target that already exists in the image (${dropped.join(', ')}) from the committed image, where BuildKit keeps it (containers/buildah#4927), so what BuildKit would put there cannot be compared here`;
+    if (existed.length) {
+      const why = `${builder.kind} drops a cache-mount target that already exists before its RUN (${existed.join(', ')}) from the committed image, where BuildKit keeps it with its content (containers/buildah#4927), so that directory cannot be compared with this builder`;
       if (result.status === 'identical') { result.status = 'unverified'; result.reason = why; }
       else notes.push(why);
-    } else if (cmp.droppedTargets.length) {
-      // BuildKit: the rewritten image really lacks the directory
-      result.differences.push(...cmp.droppedTargets.map((t): Difference => ({ kind: 'file', change: 'removed', path: t, before: ta.get(t)! })));
-      result.status = 'different';
     }
     if (input.cache) {
       result.cache = await cacheExperiment(builder, {
@@ -185,6 +192,37 @@ export async function verifyPair(found: Builder | Detection, input: VerifyInput)
     await builder.remove(made);
     await fsp.rm(work, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+/**
+ * For each cache-mount target of the rewritten file: did it exist right before its RUN? Builds the
+ * rewritten file up to each such RUN (the layer cache of the main build makes that cheap) plus one RUN
+ * that says. Null when a probe fails (no shell in the image, for instance).
+ */
+async function probeTargets(builder: Builder, after: string, facts: DockerfileFacts, req: Omit<BuildRequest, 'tag'>, tag: string, made: string[]): Promise<Map<string, boolean> | null> {
+  const text = stripBom(after);
+  const out = new Map<string, boolean>();
+  const nonce = randomBytes(4).toString('hex');
+  for (const [i, run] of facts.cacheRuns.entries()) {
+    let prefix = text.slice(0, run.start);
+    if (prefix !== '' && !prefix.endsWith('\n')) prefix += '\n';
+    const q = (t: string) => `'${t.replace(/'/g, `'\\''`)}'`;
+    const probe = `${prefix}RUN echo dockeropt-probe-${nonce}; for t in ${run.targets.map(q).join(' ')}; do if [ -e "$t" ]; then echo "dockeropt-probe exists $t"; else echo "dockeropt-probe absent $t"; fi; done\n`;
+    const file = `${req.dockerfile}.probe${i}`;
+    await fsp.writeFile(file, probe);
+    const probeTag = `${tag}-probe${i}`;
+    const { target: _t, ...rest } = req;
+    const r = await builder.build({ ...rest, dockerfile: file, tag: probeTag });
+    made.push(probeTag);
+    if (!r.ok) return null;
+    for (const t of run.targets) {
+      const m = new RegExp(`^dockeropt-probe (exists|absent) ${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm').exec(r.log);
+      if (!m) return null;
+      // a target that existed before any of its RUNs is one buildah drops
+      out.set(t, (out.get(t) ?? false) || m[1] === 'exists');
+    }
+  }
+  return out;
 }
 
 function limitProblem(b: Builder, fa: DockerfileFacts, fb: DockerfileFacts): string | null {
