@@ -36,6 +36,9 @@ const FLAGS: ParseArgsConfig['options'] = {
   jobs: { type: 'string', short: 'j' },
   context: { type: 'string' },
   'ci-hint': { type: 'boolean' },
+  verify: { type: 'string' },
+  builder: { type: 'string' },
+  target: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -77,6 +80,12 @@ Options:
                      file gives it, else its directory); split-copy reads it
       --list         list the transforms with a one-line summary
       --ci-hint      when a file changes, show how to keep the build cache in CI
+      --verify       build each file that would change before and after and compare the images;
+                     a build-only change that is not identical is a bug (exit 2, never written);
+                     with --write, only files whose build-only changes verified identical are written;
+                     --verify=cache also rebuilds both after changing a source file (the cache gain)
+      --builder B    with --verify: docker, podman or buildah (default: the first that works)
+      --target S     with --verify: the stage to build
   -q, --quiet        print only the diff (or, with --check, the file names)
       --debug        stack traces and timings on stderr
   -h, --help         this help
@@ -117,7 +126,8 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    // `--verify` takes an optional value (`--verify=cache`)
+    parsed = parseArgs({ args: argv.map((a) => (a === '--verify' ? '--verify=build' : a)), options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
@@ -140,6 +150,10 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   v.json = format === 'json';
   if (v.interactive && (v.check || format !== 'human')) throw new UsageError(`--interactive cannot be used with ${v.check ? '--check' : `--format ${format}`}`, 'Review interactively, or produce a report for CI, not both.');
   if (v['per-change'] && !v.interactive) throw new UsageError('--per-change needs --interactive');
+  if (v.verify !== undefined && v.verify !== 'build' && v.verify !== 'cache') throw new UsageError(`--verify takes no value or =cache (got ${String(v.verify)})`);
+  for (const f of ['builder', 'target'] as const) if (v[f] !== undefined && v.verify === undefined) throw new UsageError(`--${f} needs --verify`);
+  if (v.builder !== undefined && !['docker', 'podman', 'buildah'].includes(v.builder as string)) throw new UsageError(`--builder must be docker, podman or buildah (got ${String(v.builder)})`);
+  if (v.verify !== undefined && v.interactive) throw new UsageError('--verify cannot be used with --interactive');
   if (v.config !== undefined && v['no-config']) throw new UsageError('--config and --no-config cannot be used together');
   const jobs = v.jobs === undefined ? undefined : Number(v.jobs);
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)) throw new UsageError(`--jobs must be an integer from 1 to 64 (got ${String(v.jobs)})`);
@@ -177,7 +191,14 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
     ...(v['no-config'] ? { config: false as const } : typeof v.config === 'string' ? { config: v.config } : {}),
     ...(jobs ? { jobs } : {}),
     lean: true,
+    ...(v.verify !== undefined ? { verify: (await import('./verify/run.js')).makeVerifier({
+      ...(v.builder ? { builder: v.builder as 'docker' | 'podman' | 'buildah' } : {}),
+      ...(typeof v.target === 'string' ? { target: v.target } : {}),
+      cache: v.verify === 'cache',
+      env: io.env,
+    }) } : {}),
   };
+  const verifyLines = v.verify !== undefined ? (await import('./verify/report.js')).fileVerifyLines : null;
   if (v.interactive) return interactive(io, optimizeOpts, Boolean(v['per-change']), typeof v['diff-out'] === 'string' ? v['diff-out'] : null, color);
   const spinner = await startProgress(io, Boolean(v.quiet || format !== 'human'));
   // Human output and --check print as files finish, in sorted order, and let go of each file's texts
@@ -192,6 +213,7 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
     if (!v.check && f.status === 'changed') {
       if (!v.quiet) io.stdout.write(human.outcomeLines(f, color, false).join('\n') + '\n');
       io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), color));
+      if (verifyLines && f.verify) io.stdout.write(verifyLines(f.verify, color, Boolean(v.write)).join('\n') + '\n');
       if (computeImpact) try { streamedImpacts.set(f.file, computeImpact(f.before, f.after)); } catch { /* the report is an extra */ }
     }
     if (!v.check && !v.quiet) refusalText.set(f.file, human.outcomeLines(f, color, true, new Set(['refuse', 'note', 'error'])));
@@ -239,6 +261,7 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
         if (f.status !== 'changed') continue;
         if (!v.quiet) io.stdout.write(human.outcomeLines(f, color, false).join('\n') + '\n');
         io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), color));
+        if (verifyLines && f.verify) io.stdout.write(verifyLines(f.verify, color, Boolean(v.write)).join('\n') + '\n');
       }
     }
     if (!v.quiet) {
@@ -262,7 +285,10 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   for (const f of result.files) for (const o of f.outcomes) {
     if (o.kind === 'error' && !v.json) io.stderr.write(`dockeropt: ${f.file}:${o.line}: ${o.transform}: ${o.message}\n`);
   }
-  if (failed.length || result.summary.errors) return EXIT.error;
+  for (const f of result.files) {
+    if (f.verify?.bug) io.stderr.write(`dockeropt: ${f.file}: a build-only change verified different with ${f.verify.builder}: this is a bug in dockeropt; the file was not written\n`);
+  }
+  if (failed.length || result.summary.errors || result.summary.verify?.bugs) return EXIT.error;
   if (v.check && pending.length) return EXIT.pending;
   return EXIT.ok;
 }

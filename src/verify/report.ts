@@ -9,10 +9,14 @@ const none: Paint = { red: (s) => s, green: (s) => s, yellow: (s) => s, dim: (s)
 /** `identical (buildah 1.28.2 (chroot isolation); 121 MB, 3 layers -> 121 MB, 2 layers)` */
 export function verifyHeadline(r: VerifyResult, c: Paint = none): string {
   const sizes = r.sizes ? `; ${sizeText(r.sizes.before)} -> ${sizeText(r.sizes.after)}` : '';
-  if (r.status === 'unverified') return `${c.yellow('unverified')}: ${r.reason ?? 'not verified'}`;
+  if (r.status === 'unverified') return `${c.yellow('unverified')}: ${r.reason ?? 'not verified'}${r.builder ? ` (${r.builder})` : ''}`;
   const word = r.status === 'identical' ? c.green('identical') : c.red('different');
-  const n = r.status === 'different' ? `, ${r.differences.length === 1 ? '1 difference' : `${r.differences.length} differences`}` : '';
-  return `${word} (${r.builder}${sizes}${n})`;
+  const config = r.differences.filter((d) => d.kind === 'config').length;
+  const files = r.fileDifferences ?? r.differences.filter((d) => d.kind === 'file').length;
+  const build = r.differences.some((d) => d.kind === 'build');
+  const parts = [config ? `${config} config` : '', files ? `${files} file` : ''].filter(Boolean);
+  const n = r.status === 'different' && !build ? `: ${parts.join(' and ')} difference${config + files === 1 ? '' : 's'}` : '';
+  return `${word} (${r.builder}${sizes})${n}`;
 }
 
 /** The lines under the headline, each prefixed with `indent`. */
@@ -23,5 +27,23 @@ export function verifyDetails(r: VerifyResult, indent: string, c: Paint = none):
   if (r.fileDifferences !== undefined && r.fileDifferences > counted) out.push(`${indent}… ${r.fileDifferences - counted} more file differences`);
   for (const n of r.notes) out.push(c.dim(`${indent}note: ${n}`));
   if (r.cache) out.push(`${indent}${cacheText(r.cache)}`);
+  return out;
+}
+
+/** The lines printed under a changed file in a `--verify` run. */
+export function fileVerifyLines(v: import('./run.js').FileVerification, c: Paint = none, write = false): string[] {
+  const out: string[] = [];
+  const block = (label: string, r: VerifyResult) => {
+    out.push(`  ${label}: ${verifyHeadline(r, c)}`);
+    out.push(...verifyDetails(r, '    ', c));
+  };
+  if (v.changes === 'both') {
+    block('verify (build-only changes)', v.buildOnly!);
+    block('verify (all changes)', v);
+  } else {
+    block(v.changes === 'runtime' ? 'verify (runtime changes)' : 'verify', v);
+  }
+  if (v.bug) out.push(c.red('  a build-only change changed the image: this is a bug in dockeropt (please report it with the Dockerfile); the file is not written'));
+  else if (write && !v.writable) out.push(c.yellow(`  not written: ${v.changes === 'runtime' ? 'the change could not be verified' : 'its build-only changes did not verify identical'}`));
   return out;
 }
