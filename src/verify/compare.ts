@@ -86,6 +86,10 @@ const VOLATILE: RegExp[] = [
 
 export const isVolatile = (p: string) => VOLATILE.some((r) => r.test(p));
 
+/** Build logs whose names carry a time stamp: not compared at all (they are never the same two builds running). */
+const EPHEMERAL: RegExp[] = [/\/\.npm\/_logs\/[^/]+$/];
+const isEphemeral = (p: string) => EPHEMERAL.some((r) => r.test(p));
+
 const under = (p: string, dir: string) => p === dir || p.startsWith(dir === '/' ? '/' : `${dir}/`);
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -163,7 +167,9 @@ export function compareTrees(before: Tree, after: Tree, o: CompareOptions = {}):
   const changes: Extract<Difference, { kind: 'file' }>[] = [];
   let builder = 0, volatile = 0;
   const cacheDropped = new Map<string, number>();
+  let ephemeral = 0;
   const ignoredBuilder = (p: string, t: Tree) => {
+    if (isEphemeral(p)) { ephemeral++; return true; }
     if (BUILDER_FILES.has(p) || BUILDER_DIRS.some((d) => under(p, d))) return true;
     // an empty /run is the builder's mount point too
     if (p === '/run' && t.get(p)?.type === 'dir' && ![...t.keys()].some((k) => k.startsWith('/run/') && !BUILDER_FILES.has(k) && !BUILDER_DIRS.some((d) => under(k, d)))) return true;
@@ -198,6 +204,8 @@ export function compareTrees(before: Tree, after: Tree, o: CompareOptions = {}):
   for (const [t, n] of cacheDropped) notes.push(`${n} file${n === 1 ? '' : 's'} of the download cache under ${t} no longer in the image (the cache mount's target)`);
   if (points) notes.push(`the cache mount point${mountPoints.size === 1 ? '' : 's'} ${[...mountPoints].join(', ')} not compared (buildah leaves a mount point out of the image, BuildKit leaves an empty directory)`);
   if (volatile) notes.push(`${volatile} file${volatile === 1 ? '' : 's'} whose content changes on every build (logs, caches with time stamps) compared without their content`);
+  if (ephemeral) notes.push(`${ephemeral} time-stamped build log${ephemeral === 1 ? '' : 's'} (npm's _logs) not compared`);
+  builder -= ephemeral;
   if (builder) notes.push(`${builder} builder mount point${builder === 1 ? '' : 's'} (/etc/hosts, /etc/resolv.conf, /run, …) not compared`);
   changes.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
   return { differences: group(changes, o.maxFileLines ?? 20), fileDifferences: changes.length, notes };
