@@ -196,11 +196,14 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
       ...(typeof v.target === 'string' ? { target: v.target } : {}),
       cache: v.verify === 'cache',
       env: io.env,
+      onProgress: (file, what) => progress?.build(file, what),
     }) } : {}),
   };
+  let progress: Progress | null = null;
   const verifyLines = v.verify !== undefined ? (await import('./verify/report.js')).fileVerifyLines : null;
   if (v.interactive) return interactive(io, optimizeOpts, Boolean(v['per-change']), typeof v['diff-out'] === 'string' ? v['diff-out'] : null, color);
   const spinner = await startProgress(io, Boolean(v.quiet || format !== 'human'));
+  progress = spinner;
   // Human output and --check print as files finish, in sorted order, and let go of each file's texts
   // (only outcomes stay for the summary), so memory stays bounded on big batches. The other formats are
   // one document of everything, and --diff-out needs every text at the end.
@@ -363,16 +366,26 @@ async function interactive(io: Io, opts: import('./index.js').OptimizeOptions, p
   return failed.length || result.summary.errors ? EXIT.error : EXIT.ok;
 }
 
-interface Progress { start(total: number): void; update(done: number, total: number): void; stop(): void }
+interface Progress { start(total: number): void; update(done: number, total: number): void; stop(): void; build(file: string, what: string | null): void }
 
 /** An ora spinner with `N/M files`, only on an interactive stderr (ora itself checks TTY, CI and TERM=dumb). */
 async function startProgress(io: Io, silent: boolean): Promise<Progress | null> {
   if (silent || !io.stderr.isTTY || io.env.CI) return null;
   const { default: ora } = await import('ora');
   const spinner = ora({ stream: process.stderr, discardStdin: false });
+  // --verify: the builds running now, on the same line
+  const builds = new Map<string, string>();
+  let counts = '';
+  const text = () => `${counts}${builds.size ? `${counts ? ', ' : ''}building ${[...builds].map(([f, w]) => `${f} (${w})`).join(', ')}` : ''}`;
+  let stopped = false;
   return {
-    start: (total) => { if (total > 1) spinner.start(`0/${total} files`); },
-    update: (done, total) => { if (spinner.isSpinning) spinner.text = `${done}/${total} files`; },
-    stop: () => { if (spinner.isSpinning) spinner.stop(); },
+    start: (total) => { counts = `0/${total} files`; if (total > 1) spinner.start(text()); },
+    update: (done, total) => { counts = `${done}/${total} files`; if (spinner.isSpinning) spinner.text = text(); },
+    stop: () => { stopped = true; if (spinner.isSpinning) spinner.stop(); },
+    build: (file, what) => {
+      if (what) builds.set(file, what); else builds.delete(file);
+      if (stopped) return;
+      if (!spinner.isSpinning) spinner.start(text()); else spinner.text = text();
+    },
   };
 }
