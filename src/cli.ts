@@ -370,7 +370,8 @@ interface Progress { start(total: number): void; update(done: number, total: num
 
 /** An ora spinner with `N/M files`, only on an interactive stderr (ora itself checks TTY, CI and TERM=dumb). */
 async function startProgress(io: Io, silent: boolean): Promise<Progress | null> {
-  if (silent || !io.stderr.isTTY || io.env.CI) return null;
+  // a terminal that reports no width (some ptys) would make ora clear an unbounded number of lines
+  if (silent || !io.stderr.isTTY || io.env.CI || !(io.stderr as { columns?: number }).columns) return null;
   const { default: ora } = await import('ora');
   const spinner = ora({ stream: process.stderr, discardStdin: false });
   // --verify: the builds running now, on the same line

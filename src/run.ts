@@ -95,7 +95,7 @@ export interface RunResult {
     /** Outcomes of kind 'error' (a site that could not be processed, e.g. a registry lookup that failed). */
     errors: number;
     /** With --verify: the files by result; `bugs` counts build-only changes that verified different. */
-    verify?: { identical: number; different: number; unverified: number; bugs: number };
+    verify?: { identical: number; different: number; unverified: number; bugs: number; buildOnly: { identical: number; different: number; unverified: number } };
     transforms: Record<string, TransformCounts>;
   };
 }
@@ -290,9 +290,11 @@ export function summarize(files: readonly FileResult[]): RunResult['summary'] {
     else s.failed++;
     if (f.written) s.written++;
     if (f.verify) {
-      const v = (s.verify ??= { identical: 0, different: 0, unverified: 0, bugs: 0 });
+      const v = (s.verify ??= { identical: 0, different: 0, unverified: 0, bugs: 0, buildOnly: { identical: 0, different: 0, unverified: 0 } });
       v[f.verify.status]++;
       if (f.verify.bug) v.bugs++;
+      const bo = f.verify.changes === 'both' ? f.verify.buildOnly : f.verify.changes === 'build-only' ? f.verify : undefined;
+      if (bo) v.buildOnly[bo.status]++;
     }
     for (const o of f.outcomes) {
       const c = (s.transforms[o.transform] ??= { applied: 0, refused: 0 });

@@ -155,14 +155,14 @@ verify('merge-run: identical; JSON carries status, builder, differences and size
   assert.match(f.verify!.builder, /^buildah /);
   assert.equal(f.verify!.differences, []);
   assert.equal([f.verify!.sizes.before.layers - f.verify!.sizes.after.layers], [1]);
-  assert.equal(json(r).summary.verify, { identical: 1, different: 0, unverified: 0, bugs: 0 });
+  assert.equal(json(r).summary.verify, { identical: 1, different: 0, unverified: 0, bugs: 0, buildOnly: { identical: 1, different: 0, unverified: 0 } });
 });
 verify('--write --verify writes a build-only change that verified identical, and prints one line for it', async () => {
   const r = await runs.mergeWrite;
   assert.is(r.status, 0, show(r));
   assert.match(r.stdout, /\n {2}verify: identical \(buildah .*; [\d.]+ MB, 3 layers -> [\d.]+ MB, 2 layers\)\n/);
   assert.match(readFileSync(join(mergeWriteDir, 'svc/Dockerfile'), 'utf8'), /RUN mkdir -p \/srv\/data \\\n {4}&& echo ready/);
-  assert.match(r.stdout, /verify: 1 identical, 0 different, 0 unverified/);
+  assert.match(r.stdout, /\nverify: 1 identical, 0 different, 0 unverified; build-only changes: 1 identical, 0 different, 0 unverified\n/);
 });
 verify('split-copy (npm, its registry): identical, and the cache experiment shows npm ci no longer re-runs', async () => {
   const r = await runs.split;
@@ -219,7 +219,7 @@ verify('a build that fails before the change: unverified, not written, exit 0', 
   const v = json(r).files[0]!.verify!;
   assert.is(v.status, 'unverified');
   assert.match(v.reason, /^the original does not build either: building at STEP "RUN \.\/configure"/);
-  assert.equal(json(r).summary.verify, { identical: 0, different: 0, unverified: 1, bugs: 0 });
+  assert.equal(json(r).summary.verify, { identical: 0, different: 0, unverified: 1, bugs: 0, buildOnly: { identical: 0, different: 0, unverified: 1 } });
 });
 verify('a build-only change that changes the image is a bug: not written, an error in SARIF', async () => {
   // a transform that claims build-only but adds a file: what --verify exists to catch

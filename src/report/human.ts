@@ -104,7 +104,8 @@ export function summaryText(r: RunResult, c: Colors, mode: { write: boolean }): 
   }
   if (s.verify) {
     const v = s.verify;
-    lines.push(`verify: ${v.identical} identical, ${v.different} different, ${v.unverified} unverified${v.bugs ? c.red(` (${v.bugs} with a build-only change that changed the image: a dockeropt bug)`) : ''}`);
+    const b = v.buildOnly;
+    lines.push(`verify: ${v.identical} identical, ${v.different} different, ${v.unverified} unverified; build-only changes: ${b.identical} identical, ${b.different} different, ${b.unverified} unverified${v.bugs ? c.red(` (${v.bugs} changed the image: a dockeropt bug)`) : ''}`);
   }
   for (const f of r.files) if (f.status === 'error') lines.push(c.red(`error: ${formatError(f)}`));
   return lines.join('\n');

@@ -4,9 +4,11 @@
  * count the steps that re-ran: "original: 5 of 7 steps re-ran, including `npm ci`; rewritten: 2 of 8".
  *
  * The file changed is `touch` when given, else the first source file (sorted) that .dockerignore lets
- * into the build and that is no dependency manifest or lockfile; a newline is appended to it.
+ * into the build and that is no dependency manifest or lockfile. A line of random spaces and tabs is
+ * appended to it: harmless to the languages a build compiles, and new to the layer cache on every run.
  */
 import dockerignore from '@balena/dockerignore';
+import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Builder, BuildRequest } from './builders.js';
@@ -119,7 +121,9 @@ export async function cacheExperiment(builder: Builder, i: CacheExperimentInput)
   if (!touched) return { touched: null, note: 'no source file in the context to change' };
   const path = join(i.context, touched);
   if (!existsSync(path)) return { touched, note: `${touched} is not a file of the context` };
-  await fsp.appendFile(path, '\n');
+  // whitespace only, and different on every run: a change the layer cache has never seen
+  const nonce = [...randomBytes(4)].flatMap((b) => Array.from({ length: 8 }, (_, i) => ((b >> i) & 1 ? '\t' : ' '))).join('');
+  await fsp.appendFile(path, `\n${nonce}\n`);
   const { files, tags, made, touch: _t, binds, ...req } = i;
   const a = await builder.build({ ...req, dockerfile: files.before, tag: tags.before });
   made.push(tags.before);
