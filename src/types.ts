@@ -110,4 +110,6 @@ export interface FileResult {
   /** `stack` only for bugs (internal and unexpected errors), shown under --debug and never in reports. */
   error?: { message: string; line?: number; hint?: string; stack?: string };
   written?: boolean;
+  /** With --verify (changed files only): the builds before and after, compared. */
+  verify?: import('./verify/run.js').FileVerification;
 }

@@ -28,6 +28,12 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
   const started = performance.now();
   const { optimize } = await import('../index.js');
   const spinner = await startProgress(io, o.quiet || o.format !== 'human');
+  const verifier = o.verify === null ? null : (await import('../verify/run.js')).makeVerifier({
+    ...o.verify,
+    env: io.env,
+    onProgress: (file, what) => spinner?.build(file, what),
+  });
+  const verifyLines = o.verify === null ? null : (await import('../verify/report.js')).fileVerifyLines;
   const streamed = o.format === 'human' && o.diffOut === null;
   const impacts = new Map<string, FileImpact>();
   const refusals = new Map<string, string[]>();
@@ -36,6 +42,7 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
     if (!o.check && f.status === 'changed') {
       if (!o.quiet) io.stdout.write(human.outcomeLines(f, o.color, false).join('\n') + '\n');
       io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), o.color));
+      if (verifyLines && f.verify) io.stdout.write(verifyLines(f.verify, o.color, o.write).join('\n') + '\n');
       if (computeImpact) try { impacts.set(f.file, computeImpact(f.before, f.after)); } catch { /* the report is an extra */ }
     }
     if (!o.check && !o.quiet) refusals.set(f.file, human.outcomeLines(f, o.color, true, new Set(['refuse', 'note', 'error'])));
@@ -46,6 +53,7 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
   try {
     result = await optimize({
       ...o.optimize,
+      ...(verifier ? { verify: verifier } : {}),
       onStart: (n) => spinner?.start(n),
       onFile: (done, total) => spinner?.update(done, total),
       ...(streamed ? { onOrdered } : {}),
@@ -67,16 +75,27 @@ async function review(o: CliOptions, perChange: boolean, io: Io): Promise<Batch>
   return { result, root, streamed: false, impacts: new Map(), refusals: new Map() };
 }
 
-interface Progress { start(total: number): void; update(done: number, total: number): void; stop(): void }
+interface Progress { start(total: number): void; update(done: number, total: number): void; stop(): void; build(file: string, what: string | null): void }
 
 /** An ora spinner with `N/M files`, only on an interactive stderr (ora itself checks TTY, CI and TERM=dumb). */
 async function startProgress(io: Io, silent: boolean): Promise<Progress | null> {
-  if (silent || !io.stderr.isTTY || io.env.CI) return null;
+  // a terminal that reports no width (some ptys) would make ora clear an unbounded number of lines
+  if (silent || !io.stderr.isTTY || io.env.CI || !(io.stderr as { columns?: number }).columns) return null;
   const { default: ora } = await import('ora');
   const spinner = ora({ stream: process.stderr, discardStdin: false });
+  // --verify: the builds running now, on the same line
+  const builds = new Map<string, string>();
+  let counts = '';
+  const text = () => `${counts}${builds.size ? `${counts ? ', ' : ''}building ${[...builds].map(([f, w]) => `${f} (${w})`).join(', ')}` : ''}`;
+  let stopped = false;
   return {
-    start: (total) => { if (total > 1) spinner.start(`0/${total} files`); },
-    update: (done, total) => { if (spinner.isSpinning) spinner.text = `${done}/${total} files`; },
-    stop: () => { if (spinner.isSpinning) spinner.stop(); },
+    start: (total) => { counts = `0/${total} files`; if (total > 1) spinner.start(text()); },
+    update: (done, total) => { counts = `${done}/${total} files`; if (spinner.isSpinning) spinner.text = text(); },
+    stop: () => { stopped = true; if (spinner.isSpinning) spinner.stop(); },
+    build: (file, what) => {
+      if (what) builds.set(file, what); else builds.delete(file);
+      if (stopped) return;
+      if (!spinner.isSpinning) spinner.start(text()); else spinner.text = text();
+    },
   };
 }

@@ -15,6 +15,7 @@ function flagLine(name: string, d: FlagDef): string {
 }
 
 export const HELP = `Usage: dockeropt [options] [PATH|GLOB ...]
+       dockeropt verify BEFORE AFTER [--context DIR] [--target STAGE] [--builder B]
        dockeropt lsp --stdio   (a language server for editors: docs/editors.md)
 
 Finds every Dockerfile under the paths (default: .) and proposes faster, slimmer, safer versions

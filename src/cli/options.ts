@@ -23,6 +23,8 @@ export interface CliOptions {
   ciHint: boolean;
   /** --interactive: review before writing; `perChange` asks per logical change instead of per file. */
   interactive: { perChange: boolean } | null;
+  /** --verify[=cache] with --builder and --target; null without --verify. */
+  verify: { cache: boolean; builder?: 'docker' | 'podman' | 'buildah'; target?: string } | null;
   /** --diff-out F */
   diffOut: string | null;
   /** pin-digests' options (--offline, registries): the impact report reaches registries the same way. */
@@ -51,6 +53,7 @@ export async function buildOptions(flags: Flags, io: Io): Promise<CliOptions> {
     debug: Boolean(v.debug),
     ciHint: Boolean(v['ci-hint']),
     interactive: v.interactive ? { perChange: Boolean(v['per-change']) } : null,
+    verify: v.verify === undefined ? null : { cache: v.verify === 'cache', ...(v.builder ? { builder: v.builder as 'docker' | 'podman' | 'buildah' } : {}), ...(v.target !== undefined ? { target: v.target } : {}) },
     diffOut: v['diff-out'] ?? null,
     pinOptions: options['pin-digests'],
     offline: Boolean(v.offline),
@@ -80,6 +83,10 @@ function formatAndModes(v: Values): Format {
   if (v.json && f !== 'json') throw new UsageError(`--json and --format ${f} cannot be used together`);
   if (v.interactive && (v.check || f !== 'human')) throw new UsageError(`--interactive cannot be used with ${v.check ? '--check' : `--format ${f}`}`, 'Review interactively, or produce a report for CI, not both.');
   if (v['per-change'] && !v.interactive) throw new UsageError('--per-change needs --interactive');
+  if (v.verify !== undefined && v.verify !== 'build' && v.verify !== 'cache') throw new UsageError(`--verify takes no value or =cache (got ${String(v.verify)})`);
+  for (const f of ['builder', 'target'] as const) if (v[f] !== undefined && v.verify === undefined) throw new UsageError(`--${f} needs --verify`);
+  if (v.builder !== undefined && !['docker', 'podman', 'buildah'].includes(v.builder)) throw new UsageError(`--builder must be docker, podman or buildah (got ${String(v.builder)})`);
+  if (v.verify !== undefined && v.interactive) throw new UsageError('--verify cannot be used with --interactive');
   if (v.config !== undefined && v['no-config']) throw new UsageError('--config and --no-config cannot be used together');
   return f as Format;
 }

@@ -21,6 +21,9 @@ export async function report(b: Batch, o: CliOptions, io: Io): Promise<number> {
   await REPORTERS[o.check && o.format === 'human' ? 'check' : o.format](b, o, io, impacts);
   if (o.diffOut !== null && !(await writePatch(io, o.diffOut, b.result.files, b.root))) return EXIT.error;
   if (o.format !== 'json') printTransformErrors(b.result, io);
+  for (const f of b.result.files) {
+    if (f.verify?.bug) io.stderr.write(`dockeropt: ${f.file}: a build-only change verified different with ${f.verify.builder}: this is a bug in dockeropt; the file was not written\n`);
+  }
   return exitCode(b.result, o.check);
 }
 
@@ -50,6 +53,7 @@ async function reportHuman(b: Batch, o: CliOptions, io: Io, impacts: Impacts): P
       if (f.status !== 'changed') continue;
       if (!o.quiet) io.stdout.write(human.outcomeLines(f, color, false).join('\n') + '\n');
       io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), color));
+      if (f.verify) io.stdout.write((await import('../verify/report.js')).fileVerifyLines(f.verify, color, o.write).join('\n') + '\n');
     }
   }
   if (o.quiet) {
@@ -98,7 +102,7 @@ const failed = (r: RunResult) => r.files.filter((f) => f.status === 'error');
 
 /** 2 when a file failed or a transform erred, 1 when --check finds pending changes, else 0. */
 function exitCode(r: RunResult, check: boolean): number {
-  if (failed(r).length || r.summary.errors) return EXIT.error;
+  if (failed(r).length || r.summary.errors || r.summary.verify?.bugs) return EXIT.error;
   if (check && pending(r).length) return EXIT.pending;
   return EXIT.ok;
 }
