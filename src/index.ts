@@ -32,7 +32,7 @@ export { makeVerifier, type FileVerification, type FileVerifier, type VerifierOp
 export { verifyPair, detectBuilder, type VerifyInput, type VerifyResult } from './verify/index.js';
 export type { Config, LoadedConfig, Overrides } from './config.js';
 export type { RunResult, FileSettings, Plan, Profile } from './run.js';
-export type { Outcome, ReportedOutcome, FileResult, FileStatus, Safety, Transform, TransformContext, ContextFs, Services } from './types.js';
+export type { Outcome, ReportedOutcome, FileResult, FileStatus, Safety, Transform, TransformContext, ContextFs, ContextStat, Services } from './types.js';
 export type { Edit } from './edits.js';
 export type { WriteFs } from './write.js';
 
