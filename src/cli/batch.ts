@@ -28,16 +28,12 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
   const started = performance.now();
   const { optimize } = await import('../index.js');
   const spinner = await startProgress(io, o.quiet || o.format !== 'human');
-  const verifier = o.verify === null ? null : (await import('../verify/run.js')).makeVerifier({
-    ...o.verify,
-    env: io.env,
-    onProgress: (file, what) => spinner?.build(file, what),
-  });
-  const verifyLines = o.verify === null ? null : (await import('../verify/report.js')).fileVerifyLines;
   const streamed = o.format === 'human' && o.diffOut === null;
   const impacts = new Map<string, FileImpact>();
   const refusals = new Map<string, string[]>();
   const { computeImpact } = streamed && !(o.check || o.quiet) ? await import('../impact.js') : { computeImpact: null };
+  const verifyLines = o.verify ? (await import('../verify/report.js')).fileVerifyLines : null;
+  if (o.verify) o.verify.progress = (file, what) => spinner?.build(file, what);
   const onOrdered = (f: FileResult) => {
     if (!o.check && f.status === 'changed') {
       if (!o.quiet) io.stdout.write(human.outcomeLines(f, o.color, false).join('\n') + '\n');
@@ -53,7 +49,6 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
   try {
     result = await optimize({
       ...o.optimize,
-      ...(verifier ? { verify: verifier } : {}),
       onStart: (n) => spinner?.start(n),
       onFile: (done, total) => spinner?.update(done, total),
       ...(streamed ? { onOrdered } : {}),
@@ -77,17 +72,19 @@ async function review(o: CliOptions, perChange: boolean, io: Io): Promise<Batch>
 
 interface Progress { start(total: number): void; update(done: number, total: number): void; stop(): void; build(file: string, what: string | null): void }
 
-/** An ora spinner with `N/M files`, only on an interactive stderr (ora itself checks TTY, CI and TERM=dumb). */
+/**
+ * An ora spinner with `N/M files` (and, with --verify, the builds running), only on an interactive
+ * stderr (ora itself checks TTY, CI and TERM=dumb).
+ */
 async function startProgress(io: Io, silent: boolean): Promise<Progress | null> {
   // a terminal that reports no width (some ptys) would make ora clear an unbounded number of lines
   if (silent || !io.stderr.isTTY || io.env.CI || !(io.stderr as { columns?: number }).columns) return null;
   const { default: ora } = await import('ora');
   const spinner = ora({ stream: process.stderr, discardStdin: false });
-  // --verify: the builds running now, on the same line
   const builds = new Map<string, string>();
   let counts = '';
-  const text = () => `${counts}${builds.size ? `${counts ? ', ' : ''}building ${[...builds].map(([f, w]) => `${f} (${w})`).join(', ')}` : ''}`;
   let stopped = false;
+  const text = () => `${counts}${builds.size ? `${counts ? ', ' : ''}building ${[...builds].map(([f, w]) => `${f} (${w})`).join(', ')}` : ''}`;
   return {
     start: (total) => { counts = `0/${total} files`; if (total > 1) spinner.start(text()); },
     update: (done, total) => { counts = `${done}/${total} files`; if (spinner.isSpinning) spinner.text = text(); },

@@ -39,9 +39,9 @@ export const FLAGS = {
   context: { type: 'string', arg: 'DIR', help: 'the build context of the one Dockerfile given (default: the context a compose\nfile gives it, else its directory); split-copy reads it' },
   list: { type: 'boolean', help: 'list the transforms with a one-line summary' },
   'ci-hint': { type: 'boolean', help: 'when a file changes, show how to keep the build cache in CI' },
-  verify: { type: 'string', help: 'build each file that would change before and after and compare the images;\na build-only change that is not identical is a bug (exit 2, never written);\nwith --write, only files whose build-only changes verified identical are written;\n--verify=cache also rebuilds both after changing a source file (the cache gain)' },
+  verify: { type: 'string', arg: '[=cache]', help: 'build each file that would change before and after and compare the images;\na build-only change that is not identical is a bug (exit 2, never written);\nwith --write, only files whose build-only changes verified identical are written;\n=cache also rebuilds both after changing a source file (the cache gain)' },
   builder: { type: 'string', arg: 'B', help: 'with --verify: docker, podman or buildah (default: the first that works)' },
-  target: { type: 'string', arg: 'S', help: 'with --verify: the stage to build' },
+  target: { type: 'string', arg: 'STAGE', help: 'with --verify: the stage to build' },
   quiet: { type: 'boolean', short: 'q', help: 'print only the diff (or, with --check, the file names)' },
   debug: { type: 'boolean', help: 'stack traces and timings on stderr' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
@@ -77,7 +77,7 @@ export async function parseFlags(argv: readonly string[]): Promise<Flags> {
   }
   let parsed;
   try {
-    // `--verify` takes an optional value (`--verify=cache`)
+    // `--verify` takes an optional value (`--verify=cache`), which parseArgs has no notion of
     parsed = parseArgs({ args: argv.map((a) => (a === '--verify' ? '--verify=build' : a)), options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));

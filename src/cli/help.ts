@@ -15,8 +15,8 @@ function flagLine(name: string, d: FlagDef): string {
 }
 
 export const HELP = `Usage: dockeropt [options] [PATH|GLOB ...]
-       dockeropt verify BEFORE AFTER [--context DIR] [--target STAGE] [--builder B]
        dockeropt lsp --stdio   (a language server for editors: docs/editors.md)
+       dockeropt verify BEFORE AFTER [--context DIR]   (build both, compare the images: docs/verify.md)
 
 Finds every Dockerfile under the paths (default: .) and proposes faster, slimmer, safer versions
 as a unified diff. Nothing is written without --write.

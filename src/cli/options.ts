@@ -23,8 +23,6 @@ export interface CliOptions {
   ciHint: boolean;
   /** --interactive: review before writing; `perChange` asks per logical change instead of per file. */
   interactive: { perChange: boolean } | null;
-  /** --verify[=cache] with --builder and --target; null without --verify. */
-  verify: { cache: boolean; builder?: 'docker' | 'podman' | 'buildah'; target?: string } | null;
   /** --diff-out F */
   diffOut: string | null;
   /** pin-digests' options (--offline, registries): the impact report reaches registries the same way. */
@@ -32,6 +30,8 @@ export interface CliOptions {
   offline: boolean;
   /** What `optimize` (src/index.ts) runs: the paths, transforms, their options, config, jobs. */
   optimize: OptimizeOptions;
+  /** --verify: each changed file is built before and after (the verifier is in `optimize.verify`). */
+  verify: { cache: boolean; progress: ((file: string, what: string | null) => void) | null } | null;
   color: Colors;
   transforms: readonly Transform<any>[];
 }
@@ -43,6 +43,7 @@ export async function buildOptions(flags: Flags, io: Io): Promise<CliOptions> {
   const jobs = jobsOf(v);
   const { only, skip } = selection(v, flags.transforms);
   const options = transformOptions(v, flags.transforms);
+  const verify = verifyOf(v);
   const contextFor = v.context === undefined ? undefined : await explicitContextFor(v.context, flags.paths, io.cwd);
   const human = await import('../report/human.js');
   return {
@@ -53,7 +54,6 @@ export async function buildOptions(flags: Flags, io: Io): Promise<CliOptions> {
     debug: Boolean(v.debug),
     ciHint: Boolean(v['ci-hint']),
     interactive: v.interactive ? { perChange: Boolean(v['per-change']) } : null,
-    verify: v.verify === undefined ? null : { cache: v.verify === 'cache', ...(v.builder ? { builder: v.builder as 'docker' | 'podman' | 'buildah' } : {}), ...(v.target !== undefined ? { target: v.target } : {}) },
     diffOut: v['diff-out'] ?? null,
     pinOptions: options['pin-digests'],
     offline: Boolean(v.offline),
@@ -69,7 +69,16 @@ export async function buildOptions(flags: Flags, io: Io): Promise<CliOptions> {
       ...(v['no-config'] ? { config: false as const } : v.config !== undefined ? { config: v.config } : {}),
       ...(jobs ? { jobs } : {}),
       lean: true,
+      ...(verify ? { verify: (await import('../verify/run.js')).makeVerifier({
+        ...(v.builder ? { builder: v.builder as 'docker' | 'podman' | 'buildah' } : {}),
+        ...(v.target !== undefined ? { target: v.target } : {}),
+        cache: verify.cache,
+        env: io.env,
+        // the batch's progress line shows the builds running (batch.ts sets it)
+        onProgress: (file, what) => verify.progress?.(file, what),
+      }) } : {}),
     },
+    verify,
     color: human.useColor(io.env, Boolean(io.stdout.isTTY)) ? human.ansi : human.plain,
     transforms: flags.transforms,
   };
@@ -83,12 +92,17 @@ function formatAndModes(v: Values): Format {
   if (v.json && f !== 'json') throw new UsageError(`--json and --format ${f} cannot be used together`);
   if (v.interactive && (v.check || f !== 'human')) throw new UsageError(`--interactive cannot be used with ${v.check ? '--check' : `--format ${f}`}`, 'Review interactively, or produce a report for CI, not both.');
   if (v['per-change'] && !v.interactive) throw new UsageError('--per-change needs --interactive');
-  if (v.verify !== undefined && v.verify !== 'build' && v.verify !== 'cache') throw new UsageError(`--verify takes no value or =cache (got ${String(v.verify)})`);
-  for (const f of ['builder', 'target'] as const) if (v[f] !== undefined && v.verify === undefined) throw new UsageError(`--${f} needs --verify`);
-  if (v.builder !== undefined && !['docker', 'podman', 'buildah'].includes(v.builder)) throw new UsageError(`--builder must be docker, podman or buildah (got ${String(v.builder)})`);
-  if (v.verify !== undefined && v.interactive) throw new UsageError('--verify cannot be used with --interactive');
   if (v.config !== undefined && v['no-config']) throw new UsageError('--config and --no-config cannot be used together');
   return f as Format;
+}
+
+/** `--verify[=cache]` with `--builder` and `--target`, which need it; not with --interactive. */
+function verifyOf(v: Values): CliOptions['verify'] {
+  if (v.verify !== undefined && v.verify !== 'build' && v.verify !== 'cache') throw new UsageError(`--verify takes no value or =cache (got ${v.verify})`);
+  for (const f of ['builder', 'target'] as const) if (v[f] !== undefined && v.verify === undefined) throw new UsageError(`--${f} needs --verify`);
+  if (v.builder !== undefined && !['docker', 'podman', 'buildah'].includes(v.builder)) throw new UsageError(`--builder must be docker, podman or buildah (got ${v.builder})`);
+  if (v.verify !== undefined && v.interactive) throw new UsageError('--verify cannot be used with --interactive');
+  return v.verify === undefined ? null : { cache: v.verify === 'cache', progress: null };
 }
 
 /** `--jobs N`: 1 to 64. */

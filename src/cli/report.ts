@@ -49,11 +49,12 @@ async function reportHuman(b: Batch, o: CliOptions, io: Io, impacts: Impacts): P
   const human = await import('../report/human.js');
   const { result } = b, color = o.color;
   if (!b.streamed) {
+    const verifyLines = o.verify ? (await import('../verify/report.js')).fileVerifyLines : null;
     for (const f of result.files) {
       if (f.status !== 'changed') continue;
       if (!o.quiet) io.stdout.write(human.outcomeLines(f, color, false).join('\n') + '\n');
       io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), color));
-      if (f.verify) io.stdout.write((await import('../verify/report.js')).fileVerifyLines(f.verify, color, o.write).join('\n') + '\n');
+      if (verifyLines && f.verify) io.stdout.write(verifyLines(f.verify, color, o.write).join('\n') + '\n');
     }
   }
   if (o.quiet) {
@@ -100,7 +101,7 @@ async function reportReview(b: Batch, o: CliOptions, io: Io): Promise<number> {
 const pending = (r: RunResult) => r.files.filter((f) => f.status === 'changed');
 const failed = (r: RunResult) => r.files.filter((f) => f.status === 'error');
 
-/** 2 when a file failed or a transform erred, 1 when --check finds pending changes, else 0. */
+/** 2 when a file failed, a transform erred or --verify found a build-only change that changed the image; 1 when --check finds pending changes; else 0. */
 function exitCode(r: RunResult, check: boolean): number {
   if (failed(r).length || r.summary.errors || r.summary.verify?.bugs) return EXIT.error;
   if (check && pending(r).length) return EXIT.pending;
