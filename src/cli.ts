@@ -160,6 +160,8 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
 
   const contextFor = typeof v.context === 'string' ? await explicitContextFor(v.context, parsed.positionals, io.cwd) : undefined;
 
+  // SIGINT/SIGTERM remove dockeropt's temp files before the process ends
+  if (v.write || v.interactive || typeof v['diff-out'] === 'string') (await import('./write.js')).installSignalCleanup();
   const [{ run }, human, { jsonReport }] = await Promise.all([import('./run.js'), import('./report/human.js'), import('./report/json.js')]);
   const color = human.useColor(io.env, Boolean(io.stdout.isTTY)) ? human.ansi : human.plain;
   const started = performance.now();
@@ -208,6 +210,7 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   } finally {
     spinner?.stop();
   }
+  for (const n of result.notices ?? []) io.stderr.write(`dockeropt: ${n}\n`);
   if (v.debug) io.stderr.write(`dockeropt: ${result.files.length} files in ${(performance.now() - started).toFixed(0)} ms\n`);
   if (v.debug) for (const f of result.files) if (f.error?.stack) io.stderr.write(`dockeropt: ${f.file}: ${f.error.stack}\n`);
 
@@ -306,14 +309,15 @@ function outputFormat(v: Record<string, unknown>): 'human' | 'json' | 'sarif' | 
   return f as 'human' | 'json' | 'sarif' | 'github';
 }
 
-/** Writes the --diff-out patch; false (after a message) when it cannot. */
+/** Writes the --diff-out patch (atomically, see src/patch.ts); false (after a message) when it cannot. */
 async function writePatch(io: Io, file: string, files: readonly import('./types.js').FileResult[], root: string): Promise<boolean> {
-  const [{ unifiedPatch }, { writeFileSync }, { resolve }] = await Promise.all([import('./patch.js'), import('node:fs'), import('node:path')]);
+  const [{ writePatchFile }, { resolve }] = await Promise.all([import('./patch.js'), import('node:path')]);
   try {
-    writeFileSync(resolve(io.cwd, file), unifiedPatch(files, { cwd: io.cwd, root }));
+    await writePatchFile(resolve(io.cwd, file), file, files, { cwd: io.cwd, root });
     return true;
   } catch (e) {
-    io.stderr.write(`dockeropt: ${file}: cannot write the patch (${(e as NodeJS.ErrnoException).code ?? e})\n`);
+    const err = e as { message?: string; hint?: string; code?: string };
+    io.stderr.write(`dockeropt: ${file}: cannot write the patch: ${err.message ?? String(e)}${err.hint ? ` (${err.hint})` : ''}\n`);
     return false;
   }
 }
