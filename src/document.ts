@@ -20,6 +20,52 @@ export interface Stage {
 }
 
 /**
+ * Characters on which the readers of a Dockerfile disagree. BuildKit splits lines on `\n` only (a `\r`
+ * directly before it is dropped) and trims Go's unicode.IsSpace (`\v`, `\f`, U+0085, U+00A0, U+1680,
+ * U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000) around lines and words; dockerfile-ast breaks
+ * lines on `\r` too and knows only space and tab as blanks; JavaScript's `\s`, `trim()` and `^`/`$`
+ * (which transforms use on instruction text) add U+FEFF and read U+2028/U+2029 as line breaks. A text
+ * with one of these is never edited (see readingHazard); other control characters are ordinary
+ * characters to all of them.
+ */
+const HAZARD = /\r(?!\n)|[\v\f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
+const HAZARD_NAMES: Record<string, string> = {
+  '\v': 'a vertical tab (U+000B)', '\f': 'a form feed (U+000C)', '\u0085': 'a next-line character (U+0085)',
+  '\u00a0': 'a no-break space (U+00A0)', '\u2028': 'a line separator (U+2028)', '\u2029': 'a paragraph separator (U+2029)',
+  '\u202f': 'a narrow no-break space (U+202F)', '\u3000': 'an ideographic space (U+3000)',
+};
+
+export interface ReadingHazard {
+  /** 1-based line as BuildKit counts lines (on `\n`). */
+  line: number;
+  offset: number;
+  message: string;
+  hint: string;
+}
+
+/**
+ * The first character of a BOM-stripped text on which BuildKit's reading of the lines and words differs
+ * from dockeropt's (dockerfile-ast and the transforms), or null. Such a file is refused, never edited:
+ * edits computed on a view that puts line breaks elsewhere cut through what BuildKit reads as one line.
+ */
+export function readingHazard(text: string): ReadingHazard | null {
+  const m = HAZARD.exec(text);
+  if (!m) return null;
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < m.index; i = text.indexOf('\n', i + 1)) line++;
+  const c = m[0];
+  if (c === '\r') {
+    return { line, offset: m.index, message: 'a carriage return without a line feed; BuildKit reads it as part of the line', hint: 'make it a line break (\\n or \\r\\n), or remove it' };
+  }
+  const code = `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const name = HAZARD_NAMES[c] ?? (c === '\ufeff' ? 'a byte-order mark (U+FEFF) after the start of the file' : `a Unicode space (${code})`);
+  const message = c === '\ufeff'
+    ? `${name}; BuildKit reads it as part of a word, dockeropt's text handling as a space`
+    : `${name}; BuildKit reads it as a space, dockeropt's Dockerfile parser as part of a word${c === '\u2028' || c === '\u2029' ? ' (and JavaScript as a line break)' : ''}`;
+  return { line, offset: m.index, message, hint: c === '\ufeff' ? 'remove it' : 'replace it with a space, or remove it' };
+}
+
+/**
  * A parsed Dockerfile with offset helpers. `text` never contains the BOM: the pipeline strips it on
  * the way in and restores it on the way out, so an insertion at offset 0 lands after the BOM.
  * All edit offsets index `text`.
@@ -36,6 +82,8 @@ export class DocView {
 
   constructor(text: string) {
     if (text.startsWith(BOM)) throw new Error('DocView expects BOM-stripped text');
+    const hazard = readingHazard(text);
+    if (hazard) throw new Error(`DocView: line ${hazard.line}: ${hazard.message} (check readingHazard before parsing)`);
     this.text = text;
     this.dockerfile = DockerfileParser.parse(text);
     const crlf = text.indexOf('\r\n');

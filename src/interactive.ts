@@ -16,8 +16,7 @@ import { contextFs } from './context-fs.js';
 import { BOM } from './document.js';
 import { applyEdits, sortEdits, type Edit } from './edits.js';
 import { MAX_PASSES, runPipeline } from './pipeline.js';
-import { describeError, processFile, readDockerfile, summarize, type Plan, type RunOptions, type RunResult } from './run.js';
-import { writeAtomic } from './write.js';
+import { describeError, processFile, readDockerfile, summarize, WriteBatch, type Plan, type RunOptions, type RunResult } from './run.js';
 import { colorDiff, outcomeLines, plain, unifiedDiff, type Colors } from './report/human.js';
 import type { FileResult, ReportedOutcome } from './types.js';
 
@@ -89,6 +88,7 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
   const changed = plan.files.length;
   let index = 0;
   let anyWritten = false;
+  const batch = new WriteBatch(plan, run.writeFs, true);
   for (const f of plan.files) {
     index++;
     const p = f.profile;
@@ -116,7 +116,7 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
       if (answer === 'quit') { quit = true; continue; }
       if (answer === 'all') for (const idn of ids) acceptAll.add(idn);
       if (answer === 'no') { r.outcomes = r.outcomes.map((x) => (x.kind === 'rewrite' ? declined(x) : x)); continue; }
-      await writeResult(r, f.path, r.after, run);
+      await batch.commit(r, f.path, Buffer.from(r.before, 'utf8'), r.after);
       anyWritten ||= Boolean(r.written);
       o.onFile?.(r);
       continue;
@@ -188,14 +188,14 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
     const r: FileResult = { file: f.display, status: ignored ? 'ignored' : after !== before ? 'changed' : 'unchanged', before, after, outcomes };
     if (r.status === 'unchanged' && outcomes.some((x) => x.kind === 'note' && x.message.startsWith('declined'))) r.status = 'changed';
     if (after !== before) {
-      await writeResult(r, f.path, after, run);
+      await batch.commit(r, f.path, Buffer.from(r.before, 'utf8'), after);
       anyWritten ||= Boolean(r.written);
     }
     results.push(r);
     o.onFile?.(r);
   }
   o.prompter.close();
-  await plan.finish(anyWritten);
+  results.push(...await batch.finish(anyWritten));
   results.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { files: results, summary: summarize(results) };
 }
@@ -210,12 +210,4 @@ function declined(o: ReportedOutcome): ReportedOutcome {
   return { transform: o.transform, kind: 'note', line: o.line, message: `declined in review: ${o.message}`, ...(o.safety ? { safety: o.safety } : {}) };
 }
 
-async function writeResult(r: FileResult, path: string, after: string, run: RunOptions): Promise<void> {
-  try {
-    await writeAtomic(path, r.file, Buffer.from(r.before, 'utf8'), after, run.writeFs);
-    r.written = true;
-  } catch (e) {
-    r.status = 'error';
-    r.error = describeError(e);
-  }
-}
+

@@ -6,6 +6,7 @@
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import type { FileResult } from './types.js';
 import { rootRelative } from './report/sarif.js';
+import { replaceFile, type WriteFs } from './write.js';
 
 /** The patch for one file (empty when unchanged); `path` is root-relative with `/`. */
 export function filePatch(path: string, before: string, after: string): string {
@@ -23,4 +24,13 @@ export function unifiedPatch(files: readonly FileResult[], o: { cwd: string; roo
     out += filePatch(rootRelative(f.file, o.cwd, o.root), f.before, f.after);
   }
   return out;
+}
+
+/**
+ * Writes the patch to `path` like every file dockeropt writes (src/write.ts): a temp file and a rename,
+ * so a full disk never leaves a truncated patch; a symlink keeps its link. Throws a FileError naming
+ * `display` when it cannot (the old patch, if any, is then unchanged).
+ */
+export async function writePatchFile(path: string, display: string, files: readonly FileResult[], o: { cwd: string; root: string }, fs?: Partial<WriteFs>): Promise<void> {
+  await replaceFile(path, display, unifiedPatch(files, o), fs);
 }

@@ -1,6 +1,6 @@
-import { BOM, DocView } from './document.js';
+import { BOM, DocView, readingHazard } from './document.js';
 import { applyEdits, sortEdits, type Edit } from './edits.js';
-import { InternalError } from './errors.js';
+import { FileError, InternalError } from './errors.js';
 import { emptyContext } from './context-fs.js';
 import type { ContextFs, Outcome, ReportedOutcome, Services, Transform } from './types.js';
 
@@ -57,6 +57,12 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
   const hasBom = input.startsWith(BOM);
   let text = hasBom ? input.slice(1) : input;
   if (IGNORE_FILE.test(text)) return { text: input, outcomes: [], ignored: true };
+  // never edit on a view of the lines that is not BuildKit's (a lone \r, Unicode spaces: see readingHazard)
+  const hazard = readingHazard(text);
+  if (hazard) throw new FileError(hazard.message, opts.file ?? '<text>', { line: hazard.line, hint: hazard.hint });
+  // BuildKit rejects a heredoc that never ends, and every line added after it would land inside it
+  const open = unterminatedHeredoc(docFor(text));
+  if (open) throw new FileError(`the heredoc <<${open.name} is never terminated (no line ${open.name} follows it); BuildKit rejects the file`, opts.file ?? '<text>', { line: open.line, hint: `end it with a line that is just ${open.name}` });
   // One transform's change can give an earlier one a new opportunity (cache-mounts gives two RUNs the same
   // mount, which merge-run may then join), so passes repeat until nothing changes, as ESLint's multipass
   // fix does. Outcomes: all of the first pass, then only the rewrites of later passes (their refusals
@@ -80,6 +86,17 @@ const docCache = { text: null as string | null, doc: null as DocView | null };
 function docFor(text: string): DocView {
   if (docCache.text !== text || docCache.doc === null) { docCache.doc = new DocView(text); docCache.text = text; }
   return docCache.doc;
+}
+
+/** The first heredoc of a RUN, COPY or ADD that has no terminating line, with its instruction's line. */
+function unterminatedHeredoc(doc: DocView): { name: string; line: number } | null {
+  for (const ins of doc.instructions()) {
+    if (!['RUN', 'COPY', 'ADD'].includes(ins.getKeyword())) continue;
+    const heredocs = (ins as unknown as { getHeredocs(): { getName(): string; getDelimiterRange(): unknown }[] }).getHeredocs();
+    const open = heredocs.find((h) => h.getDelimiterRange() === null);
+    if (open) return { name: open.getName(), line: doc.lineOfNode(ins) };
+  }
+  return null;
 }
 
 /** Outcomes in the order the steps ran, then by line (stable). */

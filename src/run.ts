@@ -1,11 +1,11 @@
-import { promises as fsp } from 'node:fs';
-import { dirname } from 'node:path';
+import { promises as fsp, realpathSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
 import { contextInfo, newContextCache, resolveBuildContext, type ContextCache } from './build-context.js';
 import { contextFs } from './context-fs.js';
 import { discover } from './discover.js';
 import { FileError, InternalError } from './errors.js';
 import { prepareTransforms, resolveOptions, runPipeline } from './pipeline.js';
-import { writeAtomic, type WriteFs } from './write.js';
+import { staleTempFiles, writeAtomic, type WriteFs } from './write.js';
 import type { ContextFs, FileResult, Services, Transform } from './types.js';
 
 /** Files larger than this are refused: no Dockerfile is that large, and it bounds time and memory. */
@@ -35,7 +35,7 @@ export interface RunOptions {
   onOrdered?: (result: FileResult) => void;
   /** Called once discovery knows how many files there are. */
   onStart?: (total: number) => void;
-  writeFs?: WriteFs;
+  writeFs?: Partial<WriteFs>;
   /** Extra fast-glob ignore patterns. */
   ignore?: readonly string[];
   /** Files processed at once (their async work, e.g. registry lookups, overlaps); output order stays sorted. */
@@ -77,9 +77,12 @@ export interface Profile {
 export interface Plan {
   files: { path: string; display: string; profile: Profile }[];
   problems: FileResult[];
-  /** Runs every used profile's `finish` hooks (after the last file). */
-  finish(write: boolean): Promise<void>;
+  /** Runs every used profile's `finish` hooks (after the last file); a hook that throws is returned, the others still run. */
+  finish(write: boolean): Promise<FinishFailure[]>;
 }
+
+/** A transform's `finish` that failed (e.g. the lockfile could not be written). */
+export interface FinishFailure { transform: string; error: unknown }
 
 export interface TransformCounts { applied: number; refused: number }
 
@@ -98,6 +101,8 @@ export interface RunResult {
     verify?: { identical: number; different: number; unverified: number; bugs: number; buildOnly: { identical: number; different: number; unverified: number } };
     transforms: Record<string, TransformCounts>;
   };
+  /** Things about the run as a whole, for stderr (e.g. temp files an interrupted run left). */
+  notices?: string[];
 }
 
 /** Reads a Dockerfile as text, or throws a FileError that says what is wrong with it. */
@@ -171,22 +176,103 @@ export async function run(given: RunOptions): Promise<RunResult> {
       opts.onOrdered(next);
     }
   };
+  const notices = staleNotices(plan, opts);
+  // every write happens here, on the main thread (workers only compute), so the signal handler sees every temp file
+  const batch = new WriteBatch(plan, opts.writeFs);
+  const commit = async (r: FileResult, path: string, bytes: Buffer | null) => {
+    if (opts.write && r.status === 'changed' && (!r.verify || r.verify.writable)) await batch.commit(r, path, bytes ?? Buffer.from(r.before, 'utf8'), r.after);
+    collect(r);
+  };
   const workers = opts.threads !== false ? await import('./workers.js') : null;
   if (workers && await workers.workersFit(plan, opts)) {
-    await workers.runOnWorkers(plan, opts, opts.concurrency ?? 1, collect);
+    const pathOf = new Map(files.map((f) => [f.display, f.path]));
+    const pending: Promise<void>[] = [];
+    await workers.runOnWorkers(plan, opts, opts.concurrency ?? 1, (r) => { pending.push(commit(r, pathOf.get(r.file) ?? r.file, null)); });
+    await Promise.all(pending);
   } else {
     const worker = async () => {
       while (next < files.length) {
         const f = files[next++]!;
         const p = f.profile;
-        collect(await processFile(f.path, f.display, { ...opts, transforms: p.transforms, options: p.options, safeOnly: p.safeOnly, state: p.state }));
+        const { result, bytes } = await analyseFile(f.path, f.display, { ...opts, transforms: p.transforms, options: p.options, safeOnly: p.safeOnly, state: p.state });
+        await commit(result, f.path, bytes);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 8, files.length)) }, worker));
   }
-  await plan.finish(Boolean(opts.write));
+  results.push(...await batch.finish(Boolean(opts.write)));
   results.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return { files: results, summary: summarize(results) };
+  return { files: results, summary: summarize(results), ...(notices.length ? { notices } : {}) };
+}
+
+/**
+ * The writes of a run. A file changed by a transform with a `finish` hook (pin-digests: the lockfile
+ * records the digests it pinned) is held until that hook has run, and is written only when it succeeded:
+ * the file and what the hook writes are one transaction. Every other file is written at once.
+ */
+export class WriteBatch {
+  private readonly held: { r: FileResult; path: string; bytes: Buffer; text: string }[] = [];
+  private readonly holders: Set<string>;
+
+  /** `keep`: a file that fails keeps its proposed text and outcomes in the result (what --interactive shows). */
+  constructor(private readonly plan: Plan, private readonly writeFs?: Partial<WriteFs>, private readonly keep = false) {
+    this.holders = new Set(plan.files.flatMap((f) => f.profile.transforms.filter((t) => t.finish).map((t) => t.id)));
+  }
+
+  /** Writes (or holds) one changed file; a failure turns the result into an error result. */
+  async commit(r: FileResult, path: string, bytes: Buffer, text: string): Promise<void> {
+    if (r.outcomes.some((o) => o.kind === 'rewrite' && this.holders.has(o.transform))) { this.held.push({ r, path, bytes, text }); return; }
+    await writeResult(r, path, bytes, text, this.writeFs, this.keep);
+  }
+
+  get holding(): boolean { return this.held.length > 0; }
+
+  /** Runs the finish hooks, then writes the held files whose hooks succeeded; returns the hooks' failures as results. */
+  async finish(write: boolean): Promise<FileResult[]> {
+    const failures = await this.plan.finish(write || this.holding);
+    for (const h of this.held) {
+      const f = failures.find((x) => h.r.outcomes.some((o) => o.kind === 'rewrite' && o.transform === x.transform));
+      if (!f) { await writeResult(h.r, h.path, h.bytes, h.text, this.writeFs, this.keep); continue; }
+      const what = f.error instanceof FileError ? f.error.file : `what ${f.transform} writes`;
+      failResult(h.r, { message: `not written: the changes ${f.transform} made here are recorded in ${what}, which could not be written, so this file was not written either`, hint: `see the error of ${what}, fix it and re-run` }, this.keep);
+    }
+    return failures.map((f) => ({
+      file: f.error instanceof FileError ? f.error.file : `(${f.transform})`, status: 'error' as const, before: '', after: '', outcomes: [], error: describeError(f.error),
+    }));
+  }
+}
+
+async function writeResult(r: FileResult, path: string, bytes: Buffer, text: string, writeFs?: Partial<WriteFs>, keep = false): Promise<void> {
+  try {
+    await writeAtomic(path, r.file, bytes, text, writeFs);
+    r.written = true;
+  } catch (e) {
+    failResult(r, describeError(e), keep);
+  }
+}
+
+/** A file that could not be written: an error result (the proposed text and outcomes dropped unless `keep`). */
+function failResult(r: FileResult, error: NonNullable<FileResult['error']>, keep = false): void {
+  r.status = 'error';
+  r.error = error;
+  if (!keep) { r.after = r.before; r.outcomes = []; }
+  delete r.written;
+}
+
+/** Temp files interrupted runs left next to the planned files (removed under --write when older than a day). */
+function staleNotices(plan: Plan, opts: RunOptions): string[] {
+  const dirs = [opts.cwd];
+  for (const f of plan.files) {
+    dirs.push(dirname(f.path));
+    try { dirs.push(dirname(realpathSync(f.path))); } catch { /* reported when it is read */ }
+  }
+  const age = (ms: number) => (ms >= 48 * 3600e3 ? `${Math.floor(ms / 86400e3)} days old` : ms >= 3600e3 ? `${Math.floor(ms / 3600e3)} h old` : `${Math.max(0, Math.floor(ms / 60e3))} min old`);
+  return staleTempFiles(dirs, Boolean(opts.write)).map((t) => {
+    const shown = relative(opts.cwd, t.path) || t.path;
+    if (t.removed) return `removed a temp file an interrupted run left: ${shown} (${age(t.ageMs)})`;
+    if (t.ageMs > 24 * 3600e3) return `found a temp file an interrupted run left: ${shown} (${age(t.ageMs)}); ${opts.write ? 'it could not be removed' : 'a --write run removes it'}`;
+    return `found a temp file another dockeropt run made: ${shown} (${age(t.ageMs)}); if no other run is going on, delete it (a --write run removes it once it is a day old)`;
+  });
 }
 
 /** Discovers the files, applies `settingsFor`, resolves options and runs `prepare` once per profile. */
@@ -214,18 +300,33 @@ export async function planRun(opts: RunOptions): Promise<Plan> {
     files: planned.map((f) => ({ path: f.path, display: f.display, profile: profiles.get(f.settings) as Profile })),
     problems: failed,
     async finish(write) {
+      const failures: FinishFailure[] = [];
       for (const p of profiles.values()) {
-        for (const t of p.transforms) if (t.finish) await t.finish(p.state!.get(t.id), { write, cwd: opts.cwd });
+        for (const t of p.transforms) {
+          if (!t.finish) continue;
+          try { await t.finish(p.state!.get(t.id), { write, cwd: opts.cwd }); } catch (error) { failures.push({ transform: t.id, error }); }
+        }
       }
+      return failures;
     },
   };
 }
 
+/** Reads and transforms one file, and (with `write`) writes it. */
 export async function processFile(path: string, display: string, opts: RunOptions & { state?: ReadonlyMap<string, unknown> }): Promise<FileResult> {
+  const { result, bytes } = await analyseFile(path, display, opts);
+  if (opts.write && result.status === 'changed' && bytes) await writeResult(result, path, bytes, result.after, opts.writeFs);
+  return result;
+}
+
+/** Reads and transforms one file (never writes): the result, and the bytes read (null when it could not be read). */
+export async function analyseFile(path: string, display: string, opts: RunOptions & { state?: ReadonlyMap<string, unknown> }): Promise<{ result: FileResult; bytes: Buffer | null }> {
   let before = '';
+  let read: Buffer | null = null;
   try {
     const { bytes, text } = await readDockerfile(path, display);
     before = text;
+    read = bytes;
     const buildContext = opts.contextFor ? opts.contextFor(path) : resolveBuildContext(path, undefined, opts.contextCache);
     const res = await runPipeline(text, {
       transforms: opts.transforms,
@@ -259,13 +360,9 @@ export async function processFile(path: string, display: string, opts: RunOption
         ...(info?.source === 'unknown' ? { contextProblem: `the build context is not known (${info.detail ?? 'unknown'}); pass --context DIR` } : {}),
       });
     }
-    if (changed && opts.write && (!result.verify || result.verify.writable)) {
-      await writeAtomic(path, display, bytes, res.text, opts.writeFs);
-      result.written = true;
-    }
-    return result;
+    return { result, bytes };
   } catch (e) {
-    return { file: display, status: 'error', before, after: before, outcomes: [], error: describeError(e) };
+    return { result: { file: display, status: 'error', before, after: before, outcomes: [], error: describeError(e) }, bytes: read };
   }
 }
 

@@ -47,7 +47,8 @@ export async function runOnWorkers(plan: Plan, opts: RunOptions, threads: number
       const i = next++;
       current = i;
       const f = files[i]!;
-      const job: Job = { i, path: f.path, display: f.display, ids: f.profile.transforms.map((t) => t.id), options: f.profile.options, safeOnly: f.profile.safeOnly, write: Boolean(opts.write), cwd: opts.cwd };
+      // workers only compute: the main thread writes (one place for the signal clean-up and the transaction rules)
+      const job: Job = { i, path: f.path, display: f.display, ids: f.profile.transforms.map((t) => t.id), options: f.profile.options, safeOnly: f.profile.safeOnly, write: false, cwd: opts.cwd };
       w.postMessage(job);
     };
     w.on('message', (r: FileResult) => { current = null; onResult(r); send(); });

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from '../src/pipeline.js';
 import { selectTransforms } from '../transforms/index.js';
+import { FileError } from '../src/errors.js';
 import { cli, cleanup, tree } from './helpers/tmp.js';
 
 const MERGEABLE = 'FROM debian:12\nRUN echo a\nRUN echo b\nUSER 1001\n';
@@ -78,6 +79,66 @@ h('a patch with a quoted name applies with git', () => {
   const check = spawnSync('git', ['apply', '--check', 'changes.patch'], { cwd: dir, encoding: 'utf8' });
   assert.is(check.status, 0, check.stderr + readFileSync(join(dir, 'changes.patch'), 'utf8'));
   cleanup(dir);
+});
+h('a lone carriage return is refused with BuildKit\'s line, the file is not written, the batch goes on', () => {
+  // BuildKit reads `RUN x\rRUN y` as one line; a view that breaks lines on \r merged it with the next two
+  // and lost `y`, part of `zzzz` and the CMD
+  const lone = 'FROM a\nRUN x\rRUN y\nRUN zzzz\nCMD c\n';
+  const dir = tree({ 'cr/Dockerfile': lone, 'ok/Dockerfile': MERGEABLE });
+  const r = cli(['--write', '.'], dir);
+  assert.is(r.status, 2, r.stderr);
+  assert.ok(r.stdout.includes('cr/Dockerfile:2: a carriage return without a line feed; BuildKit reads it as part of the line'), r.stdout);
+  assert.is(readFileSync(join(dir, 'cr/Dockerfile'), 'utf8'), lone);
+  assert.ok(readFileSync(join(dir, 'ok/Dockerfile'), 'utf8').includes('&& echo b'));
+  const check = cli(['--check', 'cr/Dockerfile'], dir);
+  assert.is(check.status, 2);
+  assert.ok(check.stderr.includes('cr/Dockerfile:2: a carriage return without a line feed'), check.stderr);
+  cleanup(dir);
+});
+h('every character BuildKit and dockeropt read differently is refused, at BuildKit\'s line, never an internal error', async () => {
+  const cases: [string, number, RegExp][] = [
+    ['\rFROM debian:12\nRUN a\nRUN b\n', 1, /carriage return without a line feed/],
+    ['FROM debian:12\r', 1, /carriage return without a line feed/],
+    ['FROM debian:12\nRUN a \\\r  && b\nRUN c\n', 2, /carriage return without a line feed/],
+    ['FROM debian:12\n# note\rRUN a\nRUN b\n', 2, /carriage return without a line feed/],
+    ['FROM debian:12\r\nRUN <<EOF\r\necho a\rEOF\r\nRUN b\r\n', 3, /carriage return without a line feed/],
+    ['FROM debian:12\nRUN a \\\n\f\nRUN b\n', 3, /form feed \(U\+000C\); BuildKit reads it as a space/],
+    ['FROM debian:12\n\vRUN a\nRUN b\n', 2, /vertical tab \(U\+000B\)/],
+    ['FROM debian:12\nRUN\u00a0a\nRUN b\n', 2, /no-break space \(U\+00A0\)/],
+    ['FROM debian:12\nRUN a\u2028RUN b\n', 2, /line separator \(U\+2028\).*JavaScript as a line break/],
+    ['FROM debian:12\nRUN a\nRUN b\u2029\n', 3, /paragraph separator \(U\+2029\)/],
+    ['FROM debian:12\nRUN a\u0085\nRUN b\n', 2, /next-line character \(U\+0085\)/],
+    ['FROM debian:12\nRUN a\u3000b\nRUN b\n', 2, /ideographic space/],
+    ['FROM debian:12\nRUN a\u2007b\nRUN b\n', 2, /a Unicode space \(U\+2007\)/],
+    ['\uFEFFFROM debian:12\nRUN \uFEFFa\nRUN b\n', 2, /byte-order mark \(U\+FEFF\) after the start of the file; BuildKit reads it as part of a word/],
+  ];
+  for (const [text, line, msg] of cases) {
+    let err: unknown = null;
+    try { await runPipeline(text, { transforms: selectTransforms(), file: 'Dockerfile' }); } catch (e) { err = e; }
+    assert.instance(err, FileError, JSON.stringify(text));
+    assert.is((err as FileError).line, line, JSON.stringify(text));
+    assert.ok(msg.test((err as FileError).message), `${JSON.stringify(text)}: ${(err as FileError).message}`);
+  }
+});
+h('other control characters are ordinary characters to BuildKit and dockeropt alike: edited around, kept', async () => {
+  const text = 'FROM debian:12\nRUN echo a\x1b[0m\nRUN echo b\x7f\u200b\x01\nUSER 1001\n';
+  const r = await runPipeline(text, { transforms: selectTransforms(['merge-run']) });
+  assert.is(r.text, 'FROM debian:12\nRUN echo a\x1b[0m \\\n    && echo b\x7f\u200b\x01\nUSER 1001\n');
+});
+h('a heredoc that is never terminated is refused (BuildKit rejects it; lines added after it would land inside it)', async () => {
+  for (const [text, name] of [['FROM debian:12\nCOPY <<EOT /etc/motd\nhello', 'EOT'], ['FROM debian:12\nRUN <<EOF <<EOT\na\nEOF\nb\n', 'EOT'], ['FROM debian:12\r\nRUN <<EOF', 'EOF']] as const) {
+    let err: unknown = null;
+    try { await runPipeline(text, { transforms: selectTransforms(), file: 'Dockerfile' }); } catch (e) { err = e; }
+    assert.instance(err, FileError, JSON.stringify(text));
+    assert.is((err as FileError).line, 2);
+    assert.is((err as FileError).message, `the heredoc <<${name} is never terminated (no line ${name} follows it); BuildKit rejects the file`);
+  }
+});
+h('a file that asks to be ignored is left alone whatever it holds', async () => {
+  const text = '# dockeropt ignore-file\nFROM a\nRUN x\rRUN y\n';
+  const r = await runPipeline(text, { transforms: selectTransforms() });
+  assert.ok(r.ignored);
+  assert.is(r.text, text);
 });
 h.run();
 void writeFileSync;

@@ -88,7 +88,7 @@ patch('a patch file that cannot be written is an error (exit 2)', () => {
   const dir = tree({ Dockerfile: MERGEABLE });
   const r = cli(['--diff-out', 'missing-dir/x.patch', '--only', 'merge-run'], dir);
   assert.is(r.status, 2);
-  assert.ok(r.stderr.includes('missing-dir/x.patch: cannot write the patch (ENOENT)'), r.stderr);
+  assert.ok(r.stderr.includes('missing-dir/x.patch: cannot write the patch: not written (ENOENT) (its directory does not exist)'), r.stderr);
   cleanup(dir);
 });
 patch.run();

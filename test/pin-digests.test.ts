@@ -6,9 +6,13 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { Lockfile } from '../transforms/pin-digests/lockfile.js';
+import { FileError } from '../src/errors.js';
+import { BIN } from './helpers/tmp.js';
 import { main } from '../src/cli.js';
 import { runPipeline } from '../src/pipeline.js';
 import { pinDigests } from '../transforms/pin-digests/index.js';
@@ -141,6 +145,75 @@ test('bad flags are usage errors (exit 2)', async () => {
       assert.match(r.stderr, why);
     }
   } finally { cleanup(dir); }
+});
+
+/** The built CLI in a child process (for runs at the same time). */
+function cliAsync(args: string[], cwd: string): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', DOCKER_CONFIG: process.env.DOCKER_CONFIG ?? '', NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    c.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    c.on('exit', (status) => resolve({ status, stderr }));
+  });
+}
+
+test('runs with the same --lockfile at once keep every run\'s entries (the lock: <lockfile>.lock)', async () => {
+  const [alpine] = await reg.push([{ name: 'library/alpine', tag: '3', kind: 'oci' }]);
+  const want = { 'docker.io/library/node:20': node.digest, 'docker.io/library/debian:12': debian.digest, 'docker.io/library/alpine:3': alpine!.digest };
+  for (let round = 0; round < 3; round++) {
+    const dir = tree({ 'a/Dockerfile': 'FROM node:20\n', 'b/Dockerfile': 'FROM debian:12\n', 'c/Dockerfile': 'FROM alpine:3\n' });
+    try {
+      const runs = await Promise.all(['a', 'b', 'c'].map((d) => cliAsync(['--only', 'pin-digests', '--write', '--lockfile', 'dockeropt.lock', ...map(), d], dir)));
+      for (const r of runs) assert.is(r.status, 0, r.stderr);
+      const images = (JSON.parse(readFileSync(join(dir, 'dockeropt.lock'), 'utf8')) as { images: Record<string, { digest: string }> }).images;
+      assert.equal(Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.digest])), want, `~> round ${round}: an entry was lost`);
+      assert.equal(readdirSync(dir).sort(), ['a', 'b', 'c', 'dockeropt.lock'], '~> no lock or temp file left');
+    } finally { cleanup(dir); }
+  }
+});
+
+test('a lock left by a run that is gone is taken over; one held by a live run stops the write and names it', async () => {
+  const dir = tree({ 'dockeropt.lock.lock': `4194303 ${hostname()}\n` });
+  try {
+    const stale = Lockfile.read(join(dir, 'dockeropt.lock'), 'dockeropt.lock');
+    stale.set('docker.io/library/node:20', node.digest, undefined);
+    await stale.write(300);
+    assert.ok(readFileSync(join(dir, 'dockeropt.lock'), 'utf8').includes(node.digest));
+    writeFileSync(join(dir, 'dockeropt.lock.lock'), `${process.pid} ${hostname()}\n`);
+    const held = Lockfile.read(join(dir, 'dockeropt.lock'), 'dockeropt.lock');
+    held.set('docker.io/library/debian:12', debian.digest, undefined);
+    let err: unknown = null;
+    try { await held.write(300); } catch (e) { err = e; }
+    assert.instance(err, FileError);
+    assert.is((err as FileError).message, `not written: another dockeropt run holds the lock dockeropt.lock.lock (pid ${process.pid})`);
+    assert.not.ok(readFileSync(join(dir, 'dockeropt.lock'), 'utf8').includes(debian.digest));
+  } finally { cleanup(dir); }
+});
+
+test('the lockfile and the Dockerfiles pinned from it are one transaction: when it cannot be written, they are not either', async () => {
+  const dir = tree({ 'a/Dockerfile': 'FROM node:20\n', 'b/Dockerfile': `FROM debian:12@${debian.digest}\nRUN a\nRUN b\n` });
+  // a full disk where root may mount one (a 64 KB tmpfs, filled), else a lockfile whose directory is missing
+  const disk = join(dir, 'disk');
+  spawnSync('mkdir', [disk]);
+  const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', disk]).status === 0;
+  if (mounted) spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'filler')}`, 'bs=4k', 'count=64'], { stdio: 'ignore' });
+  else symlinkSync(join(dir, 'missing', 'dockeropt.lock'), join(disk, 'dockeropt.lock'));
+  try {
+    const r = await dockeropt(['--only', 'pin-digests,merge-run', '--write', '--lockfile', 'disk/dockeropt.lock', ...map(), 'a', 'b'], dir);
+    assert.is(r.status, 2, r.stderr);
+    const out = r.stdout + r.stderr;
+    assert.match(out, mounted ? /disk\/dockeropt\.lock: not written.*\(ENOSPC\).*\(the disk is full/ : /disk\/dockeropt\.lock: not written \(ENOENT\)/);
+    assert.ok(out.includes('a/Dockerfile: not written: the changes pin-digests made here are recorded in disk/dockeropt.lock, which could not be written, so this file was not written either'), out);
+    assert.not.ok(out.includes('internal error'), out);
+    assert.is(readFileSync(join(dir, 'a/Dockerfile'), 'utf8'), 'FROM node:20\n', '~> not pinned without its lockfile entry');
+    assert.is(readFileSync(join(dir, 'b/Dockerfile'), 'utf8'), `FROM debian:12@${debian.digest}\nRUN a \\\n    && b\n`, '~> a file that does not depend on the lockfile is written');
+    assert.equal(readdirSync(disk).sort(), mounted ? ['filler'] : ['dockeropt.lock'], '~> no temp file or lock left');
+    if (!mounted) assert.ok(lstatSync(join(disk, 'dockeropt.lock')).isSymbolicLink());
+    console.log(mounted ? '    (a full 64 KB tmpfs)' : '    (a lockfile in a directory that does not exist: no tmpfs mount here)');
+  } finally {
+    if (mounted) spawnSync('umount', [disk]);
+    cleanup(dir);
+  }
 });
 
 test('without a prepared state (library use) it still works', async () => {

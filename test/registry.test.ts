@@ -168,6 +168,24 @@ open('timeouts and refused connections name the host', async () => {
     assert.is(e.message, `connection to ${closed} refused`);
   });
 });
+open('a registry on a port that Node\'s fetch refuses (a WHATWG "bad port" such as 5061) is reached', async () => {
+  // the test's own premise: fetch does refuse the port
+  const refused = await fetch('http://127.0.0.1:5061/v2/').then(() => '', (e: Error & { cause?: Error }) => e.cause?.message ?? '');
+  assert.is(refused, 'bad port');
+  let proxy = null;
+  for (const port of [5061, 5060, 6000, 6665, 6666, 6667, 6668, 6669, 10080]) {
+    try { proxy = await startProxy(reg.host, port); break; } catch { /* in use: the next bad port */ }
+  }
+  assert.ok(proxy, '~> none of the bad ports was free');
+  try {
+    const c = new RegistryClient({ registryMap: { 'docker.io': proxy.host }, dockerConfigDir: emptyDockerConfig() });
+    const r = await c.resolve(ref('node:20'));
+    assert.is(r.digest, built[0]!.digest);
+    const m = await c.manifest(ref('node:20'), { platform: parsePlatform('linux/arm64') });
+    assert.is(m.platform, 'linux/arm64/v8');
+    assert.ok(proxy.requests.length >= 2);
+  } finally { await proxy.close(); }
+});
 open('dedup: one HEAD per unique reference, however many ask at once', async () => {
   const proxy = await startProxy(reg.host);
   try {

@@ -23,6 +23,8 @@ export interface Batch {
 }
 
 export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
+  // SIGINT/SIGTERM remove dockeropt's temp files before the process ends
+  if (o.write || o.interactive || o.diffOut !== null) (await import('../write.js')).installSignalCleanup();
   if (o.interactive) return review(o, o.interactive.perChange, io);
   const human = await import('../report/human.js');
   const started = performance.now();
@@ -56,6 +58,7 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
   } finally {
     spinner?.stop();
   }
+  for (const n of result.notices ?? []) io.stderr.write(`dockeropt: ${n}\n`);
   if (o.debug) io.stderr.write(`dockeropt: ${result.files.length} files in ${(performance.now() - started).toFixed(0)} ms\n`);
   if (o.debug) for (const f of result.files) if (f.error?.stack) io.stderr.write(`dockeropt: ${f.file}: ${f.error.stack}\n`);
   return { result, root: result.root, streamed, impacts, refusals };

@@ -146,14 +146,15 @@ async function impactOf(files: readonly FileResult[], o: CliOptions) {
   return impactsOf(files, await sizeLookup(o));
 }
 
-/** Writes the --diff-out patch; false (after a message) when it cannot. */
+/** Writes the --diff-out patch (atomically, see src/patch.ts); false (after a message) when it cannot. */
 async function writePatch(io: Io, file: string, files: readonly FileResult[], root: string): Promise<boolean> {
-  const [{ unifiedPatch }, { writeFileSync }, { resolve }] = await Promise.all([import('../patch.js'), import('node:fs'), import('node:path')]);
+  const [{ writePatchFile }, { resolve }] = await Promise.all([import('../patch.js'), import('node:path')]);
   try {
-    writeFileSync(resolve(io.cwd, file), unifiedPatch(files, { cwd: io.cwd, root }));
+    await writePatchFile(resolve(io.cwd, file), file, files, { cwd: io.cwd, root });
     return true;
   } catch (e) {
-    io.stderr.write(`dockeropt: ${file}: cannot write the patch (${(e as NodeJS.ErrnoException).code ?? e})\n`);
+    const err = e as { message?: string; hint?: string; code?: string };
+    io.stderr.write(`dockeropt: ${file}: cannot write the patch: ${err.message ?? String(e)}${err.hint ? ` (${err.hint})` : ''}\n`);
     return false;
   }
 }

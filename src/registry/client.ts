@@ -1,6 +1,7 @@
 /**
  * A small OCI distribution client: resolves a tag to the digest `docker pull` would use, and reads
- * manifests, with Node's fetch. What it does, and why:
+ * manifests, over node:http/node:https (src/registry/http.ts; Node's fetch refuses ports such as 5061
+ * that a registry may use). What it does, and why:
  * - `HEAD /v2/<name>/manifests/<tag>` with an Accept header listing the OCI index, Docker manifest list,
  *   OCI manifest and Docker v2 manifest types. With fewer types a registry may answer with a converted
  *   manifest (distribution 2.8 turns a manifest list into the amd64 child or a schema1 document), so a
@@ -33,6 +34,7 @@
 import { createHash } from 'node:crypto';
 import { CredentialStore, type Credentials } from './credentials.js';
 import { RegistryError } from './errors.js';
+import { nodeFetch } from './http.js';
 import { DIGEST, DOCKER_HUB, DOCKER_HUB_API_HOST, canonical, familiar, isLoopbackHost, type ImageRef } from './reference.js';
 
 export { RegistryError } from './errors.js';
@@ -130,6 +132,7 @@ export interface RegistryClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Request log (method, URL, status); never receives credentials or tokens. */
   log?: (line: string) => void;
+  /** The transport (default: nodeFetch, over node:http/https, any port). */
   fetch?: typeof fetch;
 }
 
@@ -201,7 +204,7 @@ export class RegistryClient {
   constructor(private readonly opts: RegistryClientOptions = {}) {
     this.credentials = new CredentialStore({ configDir: opts.dockerConfigDir ?? null, ...(opts.env ? { env: opts.env } : {}) });
     this.insecure = new Set((opts.insecureRegistries ?? []).map((h) => h.toLowerCase()));
-    this.fetchFn = opts.fetch ?? fetch;
+    this.fetchFn = opts.fetch ?? nodeFetch;
     const t = opts.timeoutMs ?? 10_000;
     if (!(t > 0 && t <= MAX_TIMEOUT_MS)) throw new RegistryError(`the registry timeout must be more than 0 and at most ${MAX_TIMEOUT_MS / 1000} s (got ${t / 1000} s)`, undefined, 'config');
     this.timeoutMs = t;

@@ -391,7 +391,7 @@ export interface CountingProxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(target: string): Promise<CountingProxy> {
+export async function startProxy(target: string, port = 0): Promise<CountingProxy> {
   const proxy: CountingProxy = { host: '', requests: [], intercept: null, dropHeaders: new Set(), close: async () => {} };
   const server = http.createServer((req, res) => {
     proxy.requests.push({ method: req.method ?? '', path: req.url ?? '', authorization: req.headers.authorization ?? null });
@@ -405,7 +405,7 @@ export async function startProxy(target: string): Promise<CountingProxy> {
     up.on('error', () => { res.writeHead(502).end(); });
     req.pipe(up);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r, j) => { server.once('error', j); server.listen(port, '127.0.0.1', () => { server.off('error', j); r(); }); });
   server.unref();
   proxy.host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
   proxy.close = () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); });

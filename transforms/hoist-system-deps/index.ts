@@ -69,6 +69,7 @@ function hoistInStage(doc: DocView, stage: Stage, states: Map<Instruction, Instr
   const list = stage.instructions;
   /** Hoisted RUNs: the index of the instruction they land after (-1: the FROM). */
   const landing = new Map<Instruction, number>();
+  const moves: Move[] = [];
   for (let k = 0; k < list.length; k++) {
     const cand = candidate(doc, list[k]!, states);
     if (!cand) continue;
@@ -99,9 +100,36 @@ function hoistInStage(doc: DocView, stage: Stage, states: Map<Instruction, Instr
     if (skipped === 0 || volatile === 0) continue;
     landing.set(cand.ins, limit);
     const after = limit === -1 ? stage.from : list[limit]!;
-    outcomes.push(move(doc, cand, after, limit === -1 ? 'FROM' : after.getKeyword()));
+    const m = move(doc, cand, after, limit === -1 ? 'FROM' : after.getKeyword());
+    moves.push(m);
+    outcomes.push(m.outcome);
   }
+  takeBreaksBefore(doc, moves);
   return outcomes;
+}
+
+/**
+ * A file whose last line has no line break keeps it that way: a moved block that ends the file takes the
+ * line break before it instead of its own (it has none). When the blocks directly above it move too, they
+ * would then lose the break their removal ends with, so each block of that run of removals takes the
+ * break before it: every removal stays right on its own (a reviewer may accept any of them) and they
+ * never overlap.
+ */
+function takeBreaksBefore(doc: DocView, moves: Move[]): void {
+  const t = doc.text;
+  if (t.endsWith('\n')) return;
+  const byStart = [...moves].sort((a, b) => a.removal.start - b.removal.start);
+  let k = byStart.length - 1;
+  if (k < 0 || byStart[k]!.removal.end !== t.length) return;
+  for (; k >= 0; k--) {
+    const m = byStart[k]!;
+    const { start, end } = m.removal;
+    const before = t[start - 1] === '\n' ? (t[start - 2] === '\r' ? 2 : 1) : 0;
+    const own = t[end - 1] === '\n' ? (t[end - 2] === '\r' ? 2 : 1) : 0;
+    const shifted = removeRange(start - before, end - own);
+    m.outcome.edits = m.outcome.edits.map((e) => (e === m.removal ? shifted : e));
+    if (k === 0 || byStart[k - 1]!.removal.end !== start) break;
+  }
 }
 
 function candidate(doc: DocView, ins: Instruction, states: Map<Instruction, InstructionState>): Candidate | null {
@@ -266,8 +294,14 @@ function installArea(p: string, info: SystemInstall): string | null {
   return rm ? `which the RUN's clean-up removes (rm ${rm})` : null;
 }
 
+interface Move {
+  outcome: Extract<Outcome, { kind: 'rewrite' }>;
+  /** The edit of `outcome` that removes the RUN's lines. */
+  removal: Edit;
+}
+
 /** The rewrite: remove the RUN (with its comment lines) and insert the same text after `after`. */
-function move(doc: DocView, cand: Candidate, after: Instruction, afterKw: string): Outcome {
+function move(doc: DocView, cand: Candidate, after: Instruction, afterKw: string): Move {
   const run = cand.ins;
   const firstLine = commentBlockStart(doc, run);
   const blockStart = doc.lineStart(firstLine);
@@ -279,20 +313,19 @@ function move(doc: DocView, cand: Candidate, after: Instruction, afterKw: string
   const below = run.getRange().end.line + 1;
   const blankBelow = below >= doc.lineCount || doc.lineText(below).trim() === '';
   if (above > previousInstructionEnd(doc, run) && doc.lineText(above).trim() === '' && blankBelow) removeStart = doc.lineStart(above);
-  if (!block.endsWith('\n')) {
-    // the RUN is the last line and has no line break: take the break before it instead
-    block += doc.eol;
-    removeStart = doc.text.lastIndexOf('\n', removeStart - 1);
-    if (removeStart > 0 && doc.text[removeStart - 1] === '\r') removeStart--;
-  }
+  // the RUN is the last line and has no line break: the moved copy gets one (takeBreaksBefore keeps the end)
+  if (!block.endsWith('\n')) block += doc.eol;
   const at = doc.lineSpan(after).end;
-  const edits: Edit[] = [removeRange(removeStart, span.end), insertAt(at, block)];
+  const removal = removeRange(removeStart, span.end);
   const from = doc.lineOfNode(run);
   return {
-    kind: 'rewrite',
-    line: from,
-    message: `moved the system package install (${cand.info.managers.join(', ')}) from line ${from} up to just after the ${afterKw} on line ${doc.lineOfNode(after)}`,
-    edits,
+    outcome: {
+      kind: 'rewrite',
+      line: from,
+      message: `moved the system package install (${cand.info.managers.join(', ')}) from line ${from} up to just after the ${afterKw} on line ${doc.lineOfNode(after)}`,
+      edits: [removal, insertAt(at, block)],
+    },
+    removal,
   };
 }
 

@@ -199,7 +199,7 @@ function stageArgLines(doc: DocView): Map<string, number> {
 export function prepareState(options: PinDigestsOptions, cwd: string = process.cwd()): PinState {
   const lockPath = options.lockfile ?? (options.offline ? DEFAULT_LOCKFILE : null);
   // relative to the run's working directory (the CLI's, or the library caller's `cwd`)
-  const lock = lockPath ? Lockfile.read(resolvePath(cwd, lockPath)) : null;
+  const lock = lockPath ? Lockfile.read(resolvePath(cwd, lockPath), lockPath) : null;
   const client = new RegistryClient({
     timeoutMs: options.registryTimeout * 1000,
     jobs: options.jobs,
