@@ -39,6 +39,7 @@ import { instructionStates, shellProblem, type InstructionState } from '../../sr
 import { contextInfo, dockerignoreOf } from '../../src/build-context.js';
 import { classify, plan, type CommandClass, type Ctx, type Eco, type Plan } from './ecosystems.js';
 import type { ContextFs, Outcome, Transform } from '../../src/types.js';
+import { UsageError } from '../../src/errors.js';
 
 // a CommonJS module whose typings declare an ES default export: take the function either way
 const ignore = ((dockerignore as unknown as { default?: typeof dockerignore }).default ?? dockerignore) as unknown as (typeof import('@balena/dockerignore'))['default'];
@@ -46,7 +47,12 @@ const ignore = ((dockerignore as unknown as { default?: typeof dockerignore }).d
 export interface SplitCopyOptions {
   /** Create the suggested .dockerignore (under --write) where a context has none. */
   createDockerignore?: boolean;
+  /** copy: `COPY <manifests>` before the install; bind: bind-mount the manifests into the install RUN instead (no manifest layer). */
+  style?: SplitStyle;
 }
+
+export type SplitStyle = 'copy' | 'bind';
+const STYLES: readonly SplitStyle[] = ['copy', 'bind'];
 
 /** Run state with --create-dockerignore: the .dockerignore to create, per context directory. */
 interface CreateState { pending: Map<string, string[]> }
@@ -55,9 +61,16 @@ export const splitCopy: Transform<SplitCopyOptions> = {
   id: 'split-copy',
   summary: 'Copy dependency manifests and install before copying the whole source, so source changes keep the install cached',
   safety: 'build-only',
-  defaults: { createDockerignore: false },
+  defaults: { createDockerignore: false, style: 'copy' },
   flags: {
+    'split-style': { key: 'style', type: 'string', help: 'how split-copy gives the install its manifests: copy (a COPY of the manifests before it, any builder) or bind (RUN --mount=type=bind of each manifest, BuildKit; no manifest layer)' },
     'create-dockerignore': { key: 'createDockerignore', type: 'boolean', help: 'with --write, create the suggested .dockerignore where a build context has none (a new file: the context, and so the image, no longer has those paths)' },
+  },
+  parseOptions(raw) {
+    const style = raw.style ?? 'copy';
+    if (!STYLES.includes(style as SplitStyle)) throw new UsageError(`--split-style: "${String(style)}" is not one of ${STYLES.join(', ')}`);
+    if (raw.createDockerignore !== undefined && typeof raw.createDockerignore !== 'boolean') throw new UsageError(`split-copy's createDockerignore must be true or false`);
+    return { createDockerignore: raw.createDockerignore === true, style: style as SplitStyle };
   },
   prepare(options) {
     return options.createDockerignore ? ({ pending: new Map() } satisfies CreateState) : undefined;
@@ -94,7 +107,7 @@ export const splitCopy: Transform<SplitCopyOptions> = {
             }
           }
         }
-        const o = splitOne(doc, stage, i, full, states, ctx.buildContext, context);
+        const o = splitOne(doc, stage, i, full, states, ctx.buildContext, context, ctx.options.style ?? 'copy');
         if (o) outcomes.push(o);
       });
     }
@@ -286,7 +299,7 @@ function analyseRun(doc: DocView, ins: Instruction, state: InstructionState | un
 
 const PASSIVE = new Set(['ENV', 'ARG', 'LABEL', 'EXPOSE', 'WORKDIR', 'USER', 'SHELL', 'STOPSIGNAL', 'HEALTHCHECK', 'CMD', 'ENTRYPOINT', 'MAINTAINER', 'ONBUILD']);
 
-function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, states: Map<Instruction, InstructionState>, fs: ContextFs, ctx: Ctx): Outcome | null {
+function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, states: Map<Instruction, InstructionState>, fs: ContextFs, ctx0: Ctx, style: SplitStyle): Outcome | null {
   const copyLine = doc.lineOfNode(full.ins);
   let target: RunInfo | null = null;
   let blocker: { line: number; why: string } | null = null;
@@ -334,11 +347,18 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
     if (type === 'bind' && !opts.has('from')) return refuse(runLine, 'the install RUN bind-mounts the build context, so it already reads the source without COPY . .');
   }
 
-  // the plan
+  // the plan: the install sees the ENV and ARG values in force at its RUN
+  const runEnv = new Map<string, string>();
+  const st = states.get(target.ins)!;
+  for (const [k, v] of st.args) if (v !== null) runEnv.set(k, v);
+  for (const [k, v] of st.env) runEnv.set(k, v);
+  const ctx: Ctx = { ...ctx0, env: runEnv };
   const phase = target.role === 'build' ? [target.elements[target.first]!] : target.elements.slice(target.first, target.phaseEnd + 1);
   const ecoCmds = phase.flatMap((e) => e.eco).filter((e) => target!.role === 'build' ? e.cls.kind === 'build' : e.cls.kind === 'install');
   const plans: { plan: Plan; cmd: SimpleCommand; cls: Extract<CommandClass, { kind: 'install' | 'build' }> }[] = [];
   for (const e of ecoCmds) {
+    const inline = (e.cmd.call.Assigns as ShNode[] | undefined ?? []).map((a) => a.Name?.Value as string | undefined).find((n) => n !== undefined && /^(PIP_|npm_config_|NPM_CONFIG_|YARN_|UV_|BUNDLE_|GO|COMPOSER|POETRY_|PIPENV_|NUGET|MAVEN_)/.test(n));
+    if (inline) return refuse(runLine, `\`${e.cls.words.join(' ')}\` gets ${inline} inline, which changes what it reads; this transform does not follow it`);
     const p = plan(e.cls, ctx);
     if ('refuse' in p) return refuse(runLine, p.refuse);
     plans.push({ plan: p, cmd: e.cmd, cls: e.cls });
@@ -386,7 +406,26 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
     if (kw === 'WORKDIR' && !full.dest.startsWith('/')) return refuse(doc.lineOfNode(ins), `the WORKDIR on line ${doc.lineOfNode(ins)} would change where the moved COPY . . (relative destination ${full.dest}) lands`);
   }
 
-  return rewrite(doc, full, target, plans, files, between);
+  if (style === 'bind') {
+    const why = bindProblem(full, plans, files);
+    if (why) return refuse(runLine, `--split-style bind: ${why}; use the copy style`);
+  }
+  return rewrite(doc, full, target, plans, files, between, style);
+}
+
+/**
+ * Why the manifests cannot be bind-mounted into the install instead of copied. A bind mount is
+ * read-only and holds the context's files with the context's owners and modes; nothing the install
+ * writes into it stays. COPY . . comes right after the install (or the inserted dependency step), so
+ * no later step can read the manifests before they are in the image.
+ */
+function bindProblem(full: FullCopy, plans: { plan: Plan }[], files: string[]): string | null {
+  const own = (full.ins as unknown as { getFlags(): Flag[] }).getFlags().find((f) => ['chown', 'chmod'].includes(f.getName().toLowerCase()));
+  if (own) return `the COPY has --${own.getName()}, but mounted manifests keep the context's owner and mode while the install reads them`;
+  for (const p of plans) if (p.plan.bindProblem) return p.plan.bindProblem;
+  const odd = files.find((f) => /[,=]/.test(f));
+  if (odd) return `the manifest ${odd} has a character a --mount option cannot hold`;
+  return null;
 }
 
 function globMatch(pattern: string, name: string): boolean {
@@ -414,7 +453,8 @@ function resolveDir(st: InstructionState, path: string): string {
 // ---------------------------------------------------------------------------------------------------
 // The edits
 
-function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: Plan; cmd: SimpleCommand; cls: Extract<CommandClass, { kind: 'install' | 'build' }> }[], files: string[], between: Instruction[]): Outcome {
+function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: Plan; cmd: SimpleCommand; cls: Extract<CommandClass, { kind: 'install' | 'build' }> }[], files: string[], between: Instruction[], style: SplitStyle): Outcome {
+  const bind = style === 'bind';
   const eol = doc.eol;
   const edits: Edit[] = [];
   const copyText = doc.slice(full.ins);
@@ -437,8 +477,14 @@ function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: P
   groups.sort((a, b) => (a.dest === destBase ? 0 : 1) - (b.dest === destBase ? 0 : 1));
   const keepDot = (d: string) => (full.dest.startsWith('./') || full.dest === '.') && !d.startsWith('./') && !d.startsWith('/') && !d.startsWith('$') ? `./${d}` : d;
   const lines = groups.map((g) => `${g.srcs.join(' ')} ${keepDot(g.dest)}`);
-  if (full.isAdd) edits.push(replaceRange(kwRange.start, kwRange.end, copyKw));
-  edits.push(replaceRange(full.srcStart, full.destEnd, lines.map((l, i) => (i === 0 ? l : prefix + l)).join(eol)));
+  if (bind) {
+    // no manifest layer: the full COPY leaves its place (its lines, not the comments above it)
+    const span = doc.lineSpan(ins);
+    edits.push(replaceRange(span.start, span.end, ''));
+  } else {
+    if (full.isAdd) edits.push(replaceRange(kwRange.start, kwRange.end, copyKw));
+    edits.push(replaceRange(full.srcStart, full.destEnd, lines.map((l, i) => (i === 0 ? l : prefix + l)).join(eol)));
+  }
 
   const runIns = target.ins;
   const runKwRange = doc.span(runIns.getInstructionRange());
@@ -447,6 +493,13 @@ function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: P
   const flagText = runFlags.length ? doc.text.slice(doc.span(runFlags[0]!).start, doc.span(runFlags[runFlags.length - 1]!).end) + ' ' : '';
   const newRun = (cmd: string) => `${runKw} ${flagText}${cmd}`;
   const runLine = doc.lineOfNode(runIns);
+  // bind style: one --mount per manifest (target relative to the WORKDIR, which is the COPY's destination),
+  // in the file's escape character and continuation style: a one-line RUN with one mount stays one line
+  const mounts = files.map((f) => `--mount=type=bind,source=${f},target=${f}`);
+  const rr = runIns.getRange();
+  const multiline = rr.end.line > rr.start.line || mounts.length > 1;
+  const sep = multiline ? ` ${doc.escapeChar}${eol}${doc.continuationIndentOf([runIns])}` : ' ';
+  const mountText = mounts.map((m) => m + sep).join('');
   const view = target.view;
   const p0 = plans[0]!;
   const shellOf = (n: ShNode) => view.text.slice(target.parsed.offset(n.Pos()), target.parsed.offset(n.End()));
@@ -455,18 +508,21 @@ function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: P
   const ecoNames = [...new Set(plans.map((p) => p.plan.eco))].join(' and ');
 
   if (p0.plan.mode === 'insert') {
-    const step = newRun(p0.plan.insert!);
-    const direct = between.length === 0;
+    const step = newRun((bind ? mountText : '') + p0.plan.insert!);
+    const direct = between.length === 0 && !bind;
     if (direct) edits.push(insertAt(doc.span(ins).end, eol + step + eol + copyText));
     else edits.push(insertAt(lineStartBeforeComments(doc, runIns), step + eol + copyText + eol));
     return {
       kind: 'rewrite', line: doc.lineOfNode(ins),
-      message: `copied the ${ecoNames} manifests (${names}) and ran \`${p0.plan.insert}\` before the source, so the build on line ${runLine} reuses the downloaded dependencies when only the source changes`,
+      message: bind
+        ? `bind-mounted the ${ecoNames} manifests (${names}) into a new \`${p0.plan.insert}\` and moved the full source after it, so the build on line ${runLine} reuses the downloaded dependencies when only the source changes (no manifest layer)`
+        : `copied the ${ecoNames} manifests (${names}) and ran \`${p0.plan.insert}\` before the source, so the build on line ${runLine} reuses the downloaded dependencies when only the source changes`,
       edits,
     };
   }
 
   const splitAt = target.phaseEnd + 1 < target.elements.length ? target.phaseEnd : -1;
+  if (bind) edits.push(insertAt(view.docStart, mountText));
   let second: string | null = null;
   if (p0.plan.mode === 'two-phase') {
     const sub = (p0.cmd.call.Args as ShNode[])[p0.cls.sub];
@@ -491,7 +547,7 @@ function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: P
   const how = p0.plan.mode === 'two-phase' ? ` with ${p0.plan.addFlags} (and \`${second}\` after the source)` : '';
   return {
     kind: 'rewrite', line: doc.lineOfNode(ins),
-    message: `copied the ${ecoNames} manifests (${names}) before ${installs} on line ${runLine}${how} and the full source after it${splitAt === -1 ? '' : ', splitting the rest of that RUN into a new RUN'}, so a source change no longer re-runs the install`,
+    message: `${bind ? 'bind-mounted' : 'copied'} the ${ecoNames} manifests (${names}) ${bind ? 'into' : 'before'} ${installs} on line ${runLine}${how} and ${bind ? 'moved ' : ''}the full source after it${splitAt === -1 ? '' : ', splitting the rest of that RUN into a new RUN'}, so a source change no longer re-runs the install`,
     edits,
   };
 }
