@@ -410,7 +410,7 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
     const why = bindProblem(full, plans, files);
     if (why) return refuse(runLine, `--split-style bind: ${why}; use the copy style`);
   }
-  return rewrite(doc, full, target, plans, files, between, style);
+  return rewrite(doc, full, target, plans, files, between, style, runDir);
 }
 
 /**
@@ -453,7 +453,7 @@ function resolveDir(st: InstructionState, path: string): string {
 // ---------------------------------------------------------------------------------------------------
 // The edits
 
-function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: Plan; cmd: SimpleCommand; cls: Extract<CommandClass, { kind: 'install' | 'build' }> }[], files: string[], between: Instruction[], style: SplitStyle): Outcome {
+function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: Plan; cmd: SimpleCommand; cls: Extract<CommandClass, { kind: 'install' | 'build' }> }[], files: string[], between: Instruction[], style: SplitStyle, runDir: string): Outcome {
   const bind = style === 'bind';
   const eol = doc.eol;
   const edits: Edit[] = [];
@@ -493,9 +493,12 @@ function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: P
   const flagText = runFlags.length ? doc.text.slice(doc.span(runFlags[0]!).start, doc.span(runFlags[runFlags.length - 1]!).end) + ' ' : '';
   const newRun = (cmd: string) => `${runKw} ${flagText}${cmd}`;
   const runLine = doc.lineOfNode(runIns);
-  // bind style: one --mount per manifest (target relative to the WORKDIR, which is the COPY's destination),
-  // in the file's escape character and continuation style: a one-line RUN with one mount stays one line
-  const mounts = files.map((f) => `--mount=type=bind,source=${f},target=${f}`);
+  // bind style: one --mount per manifest at the COPY's destination (the install's directory), absolute
+  // when the directory is known (older buildah takes only absolute targets; BuildKit resolves a relative
+  // one against the WORKDIR), in the file's escape character and continuation style: a one-line RUN
+  // with one mount stays one line
+  const known = runDir.startsWith('/') && !runDir.includes('${');
+  const mounts = files.map((f) => `--mount=type=bind,source=${f},target=${known ? posix.join(runDir, f) : f}`);
   const rr = runIns.getRange();
   const multiline = rr.end.line > rr.start.line || mounts.length > 1;
   const sep = multiline ? ` ${doc.escapeChar}${eol}${doc.continuationIndentOf([runIns])}` : ' ';

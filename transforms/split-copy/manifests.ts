@@ -98,7 +98,7 @@ export function staleLockfileProblem(c: { words: string[]; sub: number }, ctx: C
   if (!row.frozen) return null;
   const lock = files.find((f) => row.files?.[f] === 'lockfile');
   if (!lock || cannotWriteLockfile(c, row, ctx.env ?? new Map())) return null;
-  const forms = [...(row.frozen.subcommands ?? []).map((s) => `\`${s}\``), ...row.frozen.flags.slice(0, 2), ...(row.frozen.env ?? []).slice(0, 1).map((e) => `ENV ${e}=true`)].join(' or ');
+  const forms = [...(row.frozen.subcommands ?? []).map((s) => `\`${[...c.words.slice(0, c.sub), s].join(' ')}\``), ...row.frozen.flags.slice(0, 2), ...(row.frozen.env ?? []).slice(0, 1).map((e) => `ENV ${e}=true`)].join(' or ');
   return `\`${c.words.join(' ')}\` rewrites ${lock} when it is out of date, and the COPY . . after it would put the old one back; use ${forms}, which cannot write it`;
 }
 
@@ -446,7 +446,9 @@ export const mavenPlan: PlanRule = (c, ctx, row) => {
     if (!files.includes(posix.normalize(f))) files.push(posix.normalize(f));
   }
   const outputs = [...row.outputs];
-  if (c.kind === 'install') return { eco: 'maven', files, outputs, mode: 'move' };
+  // the wrapper downloads what .mvn/wrapper/maven-wrapper.properties names into .mvn/wrapper when it is missing
+  const bind = wrapper ? { bindProblem: 'the Maven wrapper may download its jar into .mvn/wrapper, which a read-only bind mount cannot take' } : {};
+  if (c.kind === 'install') return { eco: 'maven', files, outputs, mode: 'move', ...bind };
   const w = c.words;
   let batch = false;
   for (let i = 1; i < w.length; i++) {
@@ -459,7 +461,7 @@ export const mavenPlan: PlanRule = (c, ctx, row) => {
   }
   if (!batch) carried.unshift('-B');
   if (carried.some((x) => !/^[\w@%+=:,./-]+$/.test(x))) return { refuse: 'a Maven option has characters that would need quoting in the inserted dependency step' };
-  return { eco: 'maven', files: sentOf(ctx, files), outputs, mode: 'insert', insert: `${exe} ${row.step} ${carried.join(' ')}` };
+  return { eco: 'maven', files: sentOf(ctx, files), outputs, mode: 'insert', insert: `${exe} ${row.step} ${carried.join(' ')}`, ...bind };
 };
 
 /** Bundler: the first manifest of the row (Gemfile, gems.rb) that the context sends. */
@@ -469,6 +471,22 @@ const RB_VALUE = String.raw`(?:${RB_ATOM}|\[\s*(?:${RB_ATOM}\s*(?:,\s*${RB_ATOM}
 const RB_KEY = String.raw`(?:(\w+):\s*|:(\w+)\s*=>\s*)`;
 /** The keyword options of `gem` that read nothing local (path:, and git: to a local path, do). */
 const GEM_KEYS = new Set(['require', 'group', 'groups', 'platform', 'platforms', 'git', 'github', 'gitlab', 'bitbucket', 'branch', 'tag', 'ref', 'source', 'submodules', 'glob', 'install_if', 'force_ruby_platform']);
+
+/** Splits Ruby call arguments at top-level commas (not inside quotes or brackets). */
+function rubyArgs(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0, quote: string | null = null, cur = '';
+  for (const ch of text) {
+    if (quote) { cur += ch; if (ch === quote) quote = null; continue; }
+    if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '[' || ch === '(' || ch === '{') depth++;
+    else if (ch === ']' || ch === ')' || ch === '}') depth--;
+    else if (ch === ',' && depth === 0) { out.push(cur.trim()); cur = ''; continue; }
+    cur += ch;
+  }
+  out.push(cur.trim());
+  return out;
+}
 
 /**
  * The Gemfile as an exact small grammar (https://bundler.io/man/gemfile.5.html): `source`, `ruby`, `gem`
@@ -484,7 +502,7 @@ function gemfileProblem(text: string, gemfile: string, files: readonly string[])
     const m = /^(\w+)(?:\s*\(\s*|\s+)?(.*?)\)?\s*(do\s*(\|\s*\w+\s*\|)?)?$/.exec(line);
     const verb = m?.[1] ?? '';
     const rest = (m?.[2] ?? '').trim();
-    const parts = rest === '' ? [] : rest.split(/\s*,\s*(?=(?:[^"'\]]|"[^"]*"|'[^']*')*$)/);
+    const parts = rest === '' ? [] : rubyArgs(rest);
     const ok = parts.every((p) => args.test(p.trim()));
     const at = `${gemfile} line ${i + 1} (\`${line.length > 50 ? line.slice(0, 47) + '…' : line}\`)`;
     if (verb === 'source' || verb === 'group' || verb === 'platforms' || verb === 'platform' || verb === 'plugin') {
