@@ -94,7 +94,7 @@ export const splitCopy: Transform<SplitCopyOptions> = {
       stage.instructions.forEach((ins, i) => {
         const full = fullCopyOf(doc, ins);
         if (!full) return;
-        if (!noted && ctx.buildContext.root !== null) {
+        if (!noted && ctx.buildContext.root !== null && full.dir === null) {
           noted = true;
           const n = dockerignoreNote(ctx.buildContext, context);
           if (n) {
@@ -167,6 +167,13 @@ interface FullCopy {
   destStart: number;
   destEnd: number;
   dest: string;
+  /**
+   * A copy of one directory of the context (`COPY src/accounting/ Accounting/`, a service of a monorepo),
+   * context-relative without a trailing slash; null for the whole context. Such a copy is split only when
+   * its directory holds the install's manifests and lands where the install runs; otherwise it is left
+   * alone without a message (most directory copies are not an install's input).
+   */
+  dir: string | null;
   /** Why it cannot be split, when it is a full copy of a form this transform does not handle. */
   problem: string | null;
 }
@@ -180,21 +187,35 @@ function fullCopyOf(doc: DocView, ins: Instruction): FullCopy | null {
   const flags = (ins as unknown as { getFlags(): Flag[] }).getFlags();
   if (flags.some((f) => f.getName().toLowerCase() === 'from')) return null;
   if ((ins as unknown as { getHeredocs(): unknown[] }).getHeredocs().length > 0) return null;
-  const base = { ins, isAdd: kw === 'ADD', srcStart: 0, destStart: 0, destEnd: 0, dest: '' };
+  const base = { ins, isAdd: kw === 'ADD', srcStart: 0, destStart: 0, destEnd: 0, dest: '', dir: null };
   const arr = execArgs(ins);
   if (arr) {
     if (arr.length === 2 && (arr[0] === '.' || arr[0] === './')) return { ...base, problem: `the ${kw} is in JSON form, which this transform does not rewrite` };
     return null;
   }
   const args = ins.getArguments();
-  if (args.length !== 2 || !['.', './'].includes(args[0]!.getValue())) return null;
+  if (args.length !== 2) return null;
+  const srcWord = args[0]!.getValue();
+  let dir: string | null = null;
+  if (!['.', './'].includes(srcWord)) {
+    // a plain relative directory path (whether it is a directory is checked against the context)
+    if (!/^(\.\/)?[\w@+.-]+(\/[\w@+.-]+)*\/?$/.test(srcWord) || srcWord.split('/').some((x) => x === '..' || x === '.' && srcWord !== './')) return null;
+    dir = posix.normalize(srcWord).replace(/\/$/, '');
+    if (dir === '.' || dir.startsWith('..')) return null;
+  }
   const bad = flags.find((f) => !COPY_FLAGS.has(f.getName().toLowerCase()));
   const src = doc.span(args[0]!), dst = doc.span(args[1]!);
   const dest = args[1]!.getValue();
   let problem: string | null = null;
   if (bad) problem = `the ${kw} has --${bad.getName()}, which this transform does not carry over to a manifest COPY`;
   else if (!/^[\w@+.\/${}:-]+$/.test(dest) || doc.text.slice(dst.start, dst.end) !== dest) problem = `the ${kw} destination ${doc.text.slice(dst.start, dst.end)} is quoted or has special characters`;
-  return { ...base, srcStart: src.start, destStart: dst.start, destEnd: dst.end, dest, problem };
+  return { ...base, srcStart: src.start, destStart: dst.start, destEnd: dst.end, dest, dir, problem };
+}
+
+/** The context seen from one of its directories (the .dockerignore still applies to the full paths). */
+function subCtx(c: Ctx, dir: string): Ctx {
+  const at = (r: string) => (r ? `${dir}/${r}` : dir);
+  return { exists: (r) => c.exists(at(r)), ignored: (r) => c.ignored(at(r)), sent: (r) => c.sent(at(r)), isDirectory: (r) => c.isDirectory(at(r)), readText: (r) => c.readText(at(r)), list: (r) => c.list(at(r)), ...(c.env ? { env: c.env } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -327,7 +348,14 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
     && (analyseRun(doc, ins, states.get(ins))?.elements.some((e) => [...e.ecos].some((x) => targetEcos.has(x))) ?? false));
   if (priorInstall) return null;
   const runLine = doc.lineOfNode(target.ins);
-  const refuse = (line: number, reason: string): Outcome => ({ kind: 'refuse', line, reason: `COPY . . (line ${copyLine}) not split: ${reason}` });
+  const what = full.dir === null ? 'COPY . .' : `the copy of ${full.dir}/`;
+  const refuse = (line: number, reason: string): Outcome => ({ kind: 'refuse', line, reason: `${what} (line ${copyLine}) not split: ${reason}` });
+  // a directory copy: only one that holds the install's manifests and lands where it runs is its input
+  const quiet = full.dir !== null;
+  if (quiet) {
+    if (fs.root === null || !ctx0.isDirectory(full.dir!) || blocker || target.role === 'refuse' || full.problem) return null;
+    ctx0 = subCtx(ctx0, full.dir!);
+  }
   if (blocker) return refuse(blocker.line, `${blocker.why}; the install on line ${runLine} would have to move before it`);
   if (target.role === 'refuse') return refuse(runLine, target.reason!);
   if (full.problem) return refuse(copyLine, full.problem);
@@ -360,7 +388,10 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
     const inline = (e.cmd.call.Assigns as ShNode[] | undefined ?? []).map((a) => a.Name?.Value as string | undefined).find((n) => n !== undefined && /^(PIP_|npm_config_|NPM_CONFIG_|YARN_|UV_|BUNDLE_|GO|COMPOSER|POETRY_|PIPENV_|NUGET|MAVEN_)/.test(n));
     if (inline) return refuse(runLine, `\`${e.cls.words.join(' ')}\` gets ${inline} inline, which changes what it reads; this transform does not follow it`);
     const p = plan(e.cls, ctx);
-    if ('refuse' in p) return refuse(runLine, p.refuse);
+    if ('refuse' in p) {
+      if (quiet && /is not in the build context, so|no project or solution file/.test(p.refuse)) return null;
+      return refuse(runLine, p.refuse);
+    }
     plans.push({ plan: p, cmd: e.cmd, cls: e.cls });
   }
   if (plans.length === 0) return null;
@@ -373,7 +404,9 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
   for (const out of new Set(plans.flatMap((p) => p.plan.outputs))) {
     if (ctx.sent(out)) return refuse(runLine, `the build context sends ${out} (the .dockerignore does not exclude it): the install writes it, and COPY . . after the install would overwrite it with the local copy, which the original order did not; add ${out} to the .dockerignore`);
   }
-  const oddFile = files.find((f) => !/^[\w@+.\/-]+$/.test(f) || /[*?[]/.test(f));
+  /** A file's path in the context (the copy's directory in front, for a directory copy). */
+  const inCtx = (f: string) => (full.dir === null ? f : `${full.dir}/${f}`);
+  const oddFile = files.map(inCtx).find((f) => !/^[\w@+.\/-]+$/.test(f) || /[*?[]/.test(f));
   if (oddFile) return refuse(copyLine, `the manifest ${oddFile} has characters that a COPY line would need to quote`);
 
   // already split?
@@ -383,7 +416,7 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
     if ((ins as unknown as { getFlags(): Flag[] }).getFlags().some((f) => f.getName().toLowerCase() === 'from')) return false;
     const args = execArgs(ins) ?? ins.getArguments().map((a) => a.getValue());
     const srcs = args.slice(0, -1).map((a) => a.replace(/^\.\//, ''));
-    return srcs.some((s) => files.some((f) => globMatch(s, f) || globMatch(s, posix.basename(f))));
+    return srcs.some((s) => files.some((f) => globMatch(s, inCtx(f)) || globMatch(s, posix.basename(f))));
   });
   if (manifestCopy) {
     return refuse(copyLine, `the COPY is already split: line ${doc.lineOfNode(manifestCopy)} copies manifests before it, but COPY . . still comes before the install on line ${runLine}; move it after the install by hand`);
@@ -394,6 +427,7 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
   const runState = states.get(target.ins)!;
   const destDir = resolveDir(copyState, full.dest);
   const runDir = resolveDir(runState, '.');
+  if (destDir !== runDir && quiet) return null;
   if (destDir !== runDir) return refuse(runLine, `the install runs in ${runDir.replace('<image WORKDIR>', 'the image\'s WORKDIR')}, but COPY . . copies to ${destDir.replace('<image WORKDIR>', 'the image\'s WORKDIR')}, so the manifests would not be where the install looks`);
   const usedVars = new Set([...doc.slice(full.ins).matchAll(/\$\{?(\w+)/g)].map((m) => m[1]!));
   for (const ins of between) {
@@ -476,7 +510,8 @@ function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: P
   }
   groups.sort((a, b) => (a.dest === destBase ? 0 : 1) - (b.dest === destBase ? 0 : 1));
   const keepDot = (d: string) => (full.dest.startsWith('./') || full.dest === '.') && !d.startsWith('./') && !d.startsWith('/') && !d.startsWith('$') ? `./${d}` : d;
-  const lines = groups.map((g) => `${g.srcs.join(' ')} ${keepDot(g.dest)}`);
+  const src = (f: string) => (full.dir === null ? f : `${full.dir}/${f}`);
+  const lines = groups.map((g) => `${g.srcs.map(src).join(' ')} ${keepDot(g.dest)}`);
   if (bind) {
     // no manifest layer: the full COPY leaves its place (its lines, not the comments above it)
     const span = doc.lineSpan(ins);
@@ -498,7 +533,7 @@ function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: P
   // one against the WORKDIR), in the file's escape character and continuation style: a one-line RUN
   // with one mount stays one line
   const known = runDir.startsWith('/') && !runDir.includes('${');
-  const mounts = files.map((f) => `--mount=type=bind,source=${f},target=${known ? posix.join(runDir, f) : f}`);
+  const mounts = files.map((f) => `--mount=type=bind,source=${src(f)},target=${known ? posix.join(runDir, f) : f}`);
   const rr = runIns.getRange();
   const multiline = rr.end.line > rr.start.line || mounts.length > 1;
   const sep = multiline ? ` ${doc.escapeChar}${eol}${doc.continuationIndentOf([runIns])}` : ' ';
@@ -507,7 +542,7 @@ function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: P
   const p0 = plans[0]!;
   const shellOf = (n: ShNode) => view.text.slice(target.parsed.offset(n.Pos()), target.parsed.offset(n.End()));
   const installText = shellOf(p0.cmd.call);
-  const names = files.join(', ');
+  const names = files.map(src).join(', ');
   const ecoNames = [...new Set(plans.map((p) => p.plan.eco))].join(' and ');
 
   if (p0.plan.mode === 'insert') {

@@ -35,7 +35,7 @@ function resolveRef(ref: string, from: string): string | null {
 /** Refusal text for a local reference that is not in the copied set (null when it is). */
 function localRefProblem(ref: string, from: string, what: string, files: readonly string[]): string | null {
   const rel = resolveRef(ref, from);
-  if (rel === null) return `${what} points at ${ref}, outside the build context or at a path of the image that COPY . . may write, which the install would read before the source arrives`;
+  if (rel === null) return `${what} points at ${ref}, outside the copied directory or the build context, or at a path of the image that COPY . . may write, which the install would read before the source arrives`;
   if (inCopied(rel, files)) return null;
   return `${what} points at ${rel}, a file of the source that is not copied before the install`;
 }
