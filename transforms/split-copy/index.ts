@@ -23,6 +23,12 @@
  * first; the COPY has flags other than --chown/--chmod/--link, or is in JSON form.
  * With no .dockerignore, a note lists what `COPY . .` sends that it should not (.git, node_modules, …).
  *
+ * Every manifest is parsed (manifests.ts) and each local reference it makes must be in the copied set;
+ * an install that may rewrite a lockfile the context sends is refused unless it cannot write it. A copy
+ * of a service directory (`COPY services/api/ ./`) is split the same way, with that directory's manifests.
+ * `--split-style bind` (option `style`) bind-mounts the manifests into the install RUN instead of copying
+ * them (no manifest layer); see docs/split-copy.md.
+ *
  * Before:  WORKDIR /app            After:  WORKDIR /app
  *          COPY . .                        COPY package.json package-lock.json ./
  *          RUN npm ci                      RUN npm ci
