@@ -43,6 +43,8 @@ export interface Ctx {
   isDirectory(rel: string): boolean;
   readText(rel: string): string | null;
   list(rel: string): string[];
+  /** ENV and ARG values in force at the install (set per install by index.ts). */
+  env?: ReadonlyMap<string, string>;
 }
 
 export interface Plan {
@@ -60,6 +62,8 @@ export interface Plan {
   insert?: string;
   addFlags?: string;
   second?: string | null;
+  /** Why the manifests cannot be bind-mounted instead of copied (the install writes into one of them). */
+  bindProblem?: string;
 }
 
 export type PlanResult = Plan | { refuse: string };
@@ -109,6 +113,12 @@ export interface Ecosystem {
   scripts?: readonly string[];
   /** Paths the install writes into the working directory (refused when the context sends one). */
   outputs: readonly string[];
+  /**
+   * The forms of the install that cannot rewrite its lockfile (subcommands, flags, ENV set to true).
+   * Any other form is refused when the context sends a lockfile: it may rewrite it, and COPY . . after
+   * the install would put the old one back.
+   */
+  frozen?: { subcommands?: readonly string[]; flags: readonly string[]; env?: readonly string[] };
   /** Options that make the install leave the project itself out, so it runs before the source (two-phase). */
   firstPhase?: string;
   /** The subcommand that finishes the install after the source arrives (two-phase). */
@@ -127,7 +137,7 @@ const YARN_VALUE = ['--network-timeout', '--cache-folder', '--mutex', '--registr
 const PNPM_VALUE = ['--store-dir', '--registry', '--reporter', '--network-concurrency', '--child-concurrency', '--dir', '-C', '--filter', '-F', '--virtual-store-dir', '--modules-dir'];
 
 /** The npm lifecycle scripts an install runs (checked for yarn, pnpm and bun too). */
-const JS_LIFECYCLE = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare'];
+const JS_LIFECYCLE = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare', 'dependencies'];
 const JS_REQUIRES = { file: 'package.json', what: 'the package manifest' };
 
 /** The table, one row per ecosystem. */
@@ -138,6 +148,7 @@ export const ECOSYSTEMS: readonly Ecosystem[] = [
     requires: JS_REQUIRES,
     files: { 'package.json': 'manifest', 'package-lock.json': 'lockfile', 'npm-shrinkwrap.json': 'lockfile', '.npmrc': 'config' },
     scripts: JS_LIFECYCLE, outputs: ['node_modules'],
+    frozen: { subcommands: ['ci', 'clean-install'], flags: ['--no-package-lock', '--package-lock=false', '--no-save'] },
     sources: ['https://docs.npmjs.com/cli/commands/npm-ci', 'https://docs.npmjs.com/cli/commands/npm-install', 'https://docs.npmjs.com/cli/using-npm/scripts#life-cycle-operation-order', 'https://docs.npmjs.com/cli/configuring-npm/npmrc'],
     command: jsCommand, plan: jsPlan,
   },
@@ -147,9 +158,10 @@ export const ECOSYSTEMS: readonly Ecosystem[] = [
     requires: JS_REQUIRES,
     files: {
       'package.json': 'manifest', 'yarn.lock': 'lockfile', '.yarnrc': 'config', '.yarnrc.yml': 'config', '.npmrc': 'config',
-      '.yarn/releases': 'tool', '.yarn/plugins': 'tool', '.yarn/patches': 'patches', '.yarn/cache': 'cache',
+      '.env.yarn': 'config', '.yarn/releases': 'tool', '.yarn/plugins': 'tool', '.yarn/patches': 'patches', '.yarn/cache': 'cache',
     },
     scripts: JS_LIFECYCLE, outputs: ['node_modules', '.pnp.cjs', '.pnp.js', '.pnp.loader.mjs', '.yarn/unplugged', '.yarn/install-state.gz'],
+    frozen: { flags: ['--frozen-lockfile', '--immutable', '--pure-lockfile'], env: ['YARN_ENABLE_IMMUTABLE_INSTALLS'] },
     sources: ['https://classic.yarnpkg.com/en/docs/cli/install', 'https://yarnpkg.com/cli/install', 'https://yarnpkg.com/configuration/yarnrc', 'https://yarnpkg.com/features/pnp'],
     command: yarnCommand, plan: jsPlan,
   },
@@ -159,6 +171,7 @@ export const ECOSYSTEMS: readonly Ecosystem[] = [
     requires: JS_REQUIRES,
     files: { 'package.json': 'manifest', 'pnpm-lock.yaml': 'lockfile', 'pnpm-workspace.yaml': 'config', '.npmrc': 'config', '.pnpmfile.cjs': 'config', patches: 'patches' },
     scripts: JS_LIFECYCLE, outputs: ['node_modules'],
+    frozen: { subcommands: ['fetch'], flags: ['--frozen-lockfile'] },
     // pnpm's Docker example lists the files `pnpm install` needs; `pnpm fetch` needs only the lockfile
     sources: ['https://pnpm.io/cli/install', 'https://pnpm.io/cli/fetch', 'https://pnpm.io/pnpm-workspace_yaml'],
     command: jsCommand, plan: jsPlan,
@@ -169,6 +182,7 @@ export const ECOSYSTEMS: readonly Ecosystem[] = [
     requires: JS_REQUIRES,
     files: { 'package.json': 'manifest', 'bun.lockb': 'lockfile', 'bun.lock': 'lockfile', 'bunfig.toml': 'config', '.npmrc': 'config' },
     scripts: JS_LIFECYCLE, outputs: ['node_modules'],
+    frozen: { flags: ['--frozen-lockfile'] },
     sources: ['https://bun.sh/docs/cli/install', 'https://bun.sh/docs/install/lockfile', 'https://bun.sh/docs/runtime/bunfig'],
     command: jsCommand, plan: jsPlan,
   },
@@ -197,6 +211,7 @@ export const ECOSYSTEMS: readonly Ecosystem[] = [
     requires: { file: 'pyproject.toml', what: 'the project file' },
     files: { 'pyproject.toml': 'manifest', 'uv.lock': 'lockfile', '.python-version': 'config', 'uv.toml': 'config' },
     outputs: ['.venv'], firstPhase: '--no-install-project',
+    frozen: { flags: ['--locked', '--frozen'], env: ['UV_LOCKED', 'UV_FROZEN'] },
     sources: ['https://docs.astral.sh/uv/guides/integration/docker/#intermediate-layers', 'https://docs.astral.sh/uv/concepts/projects/workspaces/', 'https://docs.astral.sh/uv/reference/cli/#uv-sync'],
     command: uvCommand, plan: uvPlan,
   },
@@ -206,6 +221,7 @@ export const ECOSYSTEMS: readonly Ecosystem[] = [
     requires: { file: 'Pipfile', what: 'the Pipfile' },
     files: { Pipfile: 'manifest', 'Pipfile.lock': 'lockfile' },
     outputs: ['.venv'],
+    frozen: { subcommands: ['sync'], flags: ['--deploy', '--ignore-pipfile'] },
     sources: ['https://pipenv.pypa.io/en/latest/', 'https://github.com/pypa/pipfile'],
     command: pipenvCommand, plan: pipenvPlan,
   },
@@ -244,6 +260,7 @@ export const ECOSYSTEMS: readonly Ecosystem[] = [
     requires: { file: 'Gemfile', what: 'the Gemfile' },
     files: { Gemfile: 'manifest', 'Gemfile.lock': 'lockfile', 'gems.rb': 'manifest', 'gems.locked': 'lockfile', '.ruby-version': 'config' },
     outputs: ['.bundle', 'vendor/bundle'],
+    frozen: { flags: ['--frozen', '--deployment'], env: ['BUNDLE_FROZEN', 'BUNDLE_DEPLOYMENT'] },
     sources: ['https://bundler.io/man/bundle-install.1.html', 'https://bundler.io/man/gemfile.5.html'],
     command: bundlerCommand, plan: bundlerPlan,
   },
