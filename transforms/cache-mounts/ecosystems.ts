@@ -14,7 +14,7 @@ import { mavenRepository } from './jvm.js';
 import { bunCache, yarnCaches } from './node.js';
 import { poetryCheck, uvCache, uvEdit } from './python.js';
 import type { Resolver } from './resolve.js';
-import { apkEdit, dnfEdit } from './system.js';
+import { apkEdit, aptCheck, aptEdit, dnfEdit } from './system.js';
 import type { CommandEdits, Eco, EcoContext, ToolCmd } from './types.js';
 
 /** A command that runs the package manager. */
@@ -86,7 +86,7 @@ export interface Ecosystem {
   /** Inline `VAR=… cmd` assignments that turn the cache off, dropped. */
   dropEnv?: readonly string[];
   /** Further edits to the command that gets the mount (code in a family module). */
-  edit?: (t: ToolCmd, e: CommandEdits, r: Resolver) => void;
+  edit?: (t: ToolCmd, e: CommandEdits, r: Resolver, ec: EcoContext) => void;
   /** Options naming where the command writes its output, which must not be inside a cache. */
   outputs?: readonly string[];
   /** Switches with which the tool works offline from what is already downloaded. */
@@ -103,12 +103,15 @@ export const ECOSYSTEMS: Readonly<Record<Eco, Ecosystem>> = {
     commands: [{
       names: ['apt-get', 'apt'],
       optsWithValue: ['-o', '-c', '-t', '--option', '--config-file', '--target-release'],
-      downloads: ['update', 'install', 'upgrade', 'dist-upgrade', 'full-upgrade', 'build-dep', 'reinstall'],
+      // the subcommands that download packages (apt-get update only downloads lists, which stay in the image)
+      downloads: ['install', 'upgrade', 'dist-upgrade', 'full-upgrade', 'build-dep', 'reinstall'],
       cleanups: [{ sub: ['clean', 'autoclean'], literal: true }],
     }],
     system: true,
-    cache: { fixed: ['/var/cache/apt', '/var/lib/apt'] },
-    source: ['https://docs.docker.com/reference/dockerfile/#example-cache-apt-packages', 'apt.conf(5): Dir::Cache (/var/cache/apt), Dir::State (/var/lib/apt)'],
+    cache: { fixed: ['/var/cache/apt'] },
+    check: aptCheck,
+    edit: aptEdit,
+    source: ['https://docs.docker.com/reference/dockerfile/#example-cache-apt-packages', 'apt.conf(5): Dir::Cache (/var/cache/apt), Dir::Cache::Archives (archives/), APT::Keep-Downloaded-Packages', 'https://github.com/debuerreotype/debuerreotype/blob/master/scripts/debuerreotype-minimizing-config (docker-clean)'],
   },
   apk: {
     label: 'apk',
