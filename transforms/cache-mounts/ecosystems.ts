@@ -50,6 +50,8 @@ export interface PathSpec {
   from: readonly Source[];
   /** Mount these subdirectories of it instead of the directory itself (Gradle's caches/ and wrapper/). */
   subdirs?: readonly string[];
+  /** The config files (configs.ts) that can set it, read when no option or variable of the sources is given. */
+  config?: Eco;
 }
 
 /**
@@ -164,7 +166,7 @@ export const ECOSYSTEMS: Readonly<Record<Eco, Ecosystem>> = {
       downloads: ['install', 'download', 'wheel'],
       cleanups: [{ args: 'cache purge|remove' }],
     }],
-    cache: [{ what: 'the pip cache directory', from: [{ option: ['--cache-dir'], of: 'pip' }, { env: 'PIP_CACHE_DIR' }, { cacheHome: '/pip' }] }],
+    cache: [{ what: 'the pip cache directory', from: [{ option: ['--cache-dir'], of: 'pip' }, { env: 'PIP_CACHE_DIR' }, { cacheHome: '/pip' }], config: 'pip' }],
     offWhen: { env: 'PIP_NO_CACHE_DIR', reason: 'PIP_NO_CACHE_DIR is set for the RUN (ENV), so pip would not use a cache mount; remove it first' },
     dropFlags: ['--no-cache-dir'],
     dropEnv: ['PIP_NO_CACHE_DIR'],
@@ -207,7 +209,7 @@ export const ECOSYSTEMS: Readonly<Record<Eco, Ecosystem>> = {
     commands: [{ names: ['pipenv'], pythonModule: true, downloads: ['install', 'sync', 'lock', 'update', 'upgrade'] }],
     cache: [
       { what: 'the pipenv cache directory', from: [{ env: 'PIPENV_CACHE_DIR' }, { cacheHome: '/pipenv' }] },
-      { what: 'the pip cache directory', from: [{ env: 'PIP_CACHE_DIR' }, { cacheHome: '/pip' }] },
+      { what: 'the pip cache directory', from: [{ env: 'PIP_CACHE_DIR' }, { cacheHome: '/pip' }], config: 'pip' },
     ],
     dropEnv: ['PIP_NO_CACHE_DIR'],
     source: ['https://pipenv.pypa.io/en/latest/configuration.html (PIPENV_CACHE_DIR)', 'https://pip.pypa.io/en/stable/topics/caching/'],
@@ -220,7 +222,7 @@ export const ECOSYSTEMS: Readonly<Record<Eco, Ecosystem>> = {
       downloads: ['install', 'i', 'ci', 'add', 'update', 'up', 'install-clean', 'isntall', 'in'],
       cleanups: [{ args: 'cache clean|rm|clear' }],
     }],
-    cache: [{ what: 'the npm cache directory', from: [{ option: ['--cache'], of: 'npm' }, { env: 'npm_config_cache' }, { env: 'NPM_CONFIG_CACHE' }, { home: '/.npm' }] }],
+    cache: [{ what: 'the npm cache directory', from: [{ option: ['--cache'], of: 'npm' }, { env: 'npm_config_cache' }, { env: 'NPM_CONFIG_CACHE' }, { home: '/.npm' }], config: 'npm' }],
     outputs: ['--prefix'],
     offline: ['--offline'],
     source: ['https://docs.npmjs.com/cli/using-npm/config#cache'],
@@ -290,6 +292,7 @@ export const ECOSYSTEMS: Readonly<Record<Eco, Ecosystem>> = {
       what: 'the Gradle user home',
       from: [{ option: ['-g', '--gradle-user-home'], of: 'gradle', what: 'the --gradle-user-home value' }, { env: 'GRADLE_USER_HOME' }, { home: '/.gradle' }],
       subdirs: ['/caches', '/wrapper'],
+      config: 'gradle',
     }],
     offline: ['--offline'],
     atStart: { names: ['gradle', 'gradlew'] },
