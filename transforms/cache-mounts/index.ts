@@ -10,20 +10,21 @@
  * The file gets a `# syntax=docker/dockerfile:1` directive as its first line (unless it has one, or
  * --no-syntax-directive).
  *
- * Refuses (the RUN stays as it is, with the reason) when: the RUN is exec form or a heredoc, the SHELL is
- * not sh-like or the image is Windows; an override is a build ARG or set inside the RUN; the user's uid
- * or home is unknown; the cache dir overlaps a directory the image must contain (WORKDIR, a COPY/ADD
- * destination, a later `COPY --from` source, `pip --target`, Poetry's in-cache virtualenv); a later RUN
- * works offline from what this RUN downloads (`--offline`, `-o`, `--no-restore`), or the container runs
- * the build tool (mvn, gradle, `go run`) at start; apt-get install runs without apt-get update in the
- * same RUN (or a later RUN depends on the lists this one leaves); a clean-up cannot be removed cleanly.
- * Cargo's target/ is cached only when the same RUN copies the artifact out; otherwise that part is refused.
+ * The rule behind the refusals: after the mount, whatever the RUN wrote under the target exists only in the
+ * cache. So no later reader of a path under the target, in this stage or the stages built FROM it (a RUN without the
+ * same mount, a `COPY --from` or `RUN --mount=type=bind,from=` of the stage, an offline build, the start command),
+ * and nothing the image must contain there (WORKDIR, a COPY/ADD destination, `pip --target`, Poetry's in-cache
+ * virtualenv). Also refused: exec form or heredoc RUNs, a SHELL that is not sh-like or a Windows image; a cache
+ * location that can vary (a build ARG, set inside the RUN, a tool config file whose value cannot be read); a user
+ * whose uid or home is unknown, or a non-root mount that would leave a root-owned parent directory in the image;
+ * a clean-up that cannot be removed cleanly. Cargo's target/ is cached only when the same RUN copies the artifact
+ * out; otherwise that part is refused.
  *
- * Hazards handled: a mount hides what was at its target and keeps what the RUN writes there out of the
- * image, so nothing the image needs may live there; apt's docker-clean hook deletes downloaded packages,
- * so the rewrite removes it (BuildKit reference, "Example: cache apt packages"); dnf/yum keep packages
- * only with keepcache, so `--setopt=keepcache=1` is added to the command (not to the image's config);
- * `apk --no-cache` becomes `--update-cache` (apk needs a fresh index without --no-cache).
+ * No recipe writes a file into the image: apt downloads into /var/cache/apt/kept/ (an option on the command)
+ * where the image's docker-clean hook does not delete it, and /var/lib/apt (lists, auto-installed marks) is not
+ * mounted; dnf/yum keep packages with `--setopt=keepcache=1` on the command; `apk --no-cache` becomes
+ * `--update-cache` (the index then goes to the /etc/apk/cache mount). docs/cache-mounts.md says why each is
+ * build-only; test/cache-mounts-build.test.ts proves apt's with real builds.
  *
  * Before:  RUN pip install --no-cache-dir -r requirements.txt
  * After:   RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
