@@ -45,7 +45,7 @@ import { planEdits, verify } from './rewrite.js';
 import { cargoBuild, cargoTargetMount } from './rust.js';
 import { targetsFor } from './targets.js';
 import { Refusal, refuse, type CacheMountsOptions, type EcoContext, type Eco, type Mount, type ToolCmd } from './types.js';
-import { overlaps } from './words.js';
+import { inside, overlaps } from './words.js';
 
 export type { CacheMountsOptions } from './types.js';
 
@@ -133,7 +133,8 @@ function demoteUnreadable(doc: DocView, runs: RunResult[]): void {
         if (later.getKeyword() !== 'RUN') continue;
         const lr = byIns.get(later);
         for (const mt of r.added) {
-          if (lr && lr.covers.includes(mt.target)) continue;
+          // a mount at the target (any id) or above it hides the image's files there, in the original as well
+          if (lr && lr.covers.some((c) => inside(mt.target, c))) continue;
           const how = laterRunReads(doc, later, mt, lr?.wanted);
           if (how) { reason = `the RUN on line ${doc.lineOfNode(later)} ${how} without a cache mount there: with the mount, what this RUN writes under ${mt.target} would be only in the cache, not in the image that RUN sees (mount the same cache on that RUN too)`; break; }
         }
@@ -227,6 +228,7 @@ function analyseRun(doc: DocView, rec: RunResult, states: Map<Instruction, Instr
   // every target is now either added or already mounted, so each of these ecosystems has its cache
   const mounted = new Set(mounts.map((x) => x.eco));
 
+  ec.covered = [...existing, ...toAdd.map((mt) => mt.target)];
   const plan = planEdits(doc, view, parsed, all, tools, mounts, mounted, resolvers, ec);
   // a one-line RUN stays one line; a continued RUN gets one flag (and the apt step) per line
   const r = ins.getRange();

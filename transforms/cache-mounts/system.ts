@@ -11,7 +11,7 @@
  */
 import type { Resolver } from './resolve.js';
 import { refuse, type CommandEdits, type EcoContext, type ToolCmd } from './types.js';
-import { base, commandWordsOf, subcommand } from './words.js';
+import { base, commandWordsOf, inside, subcommand } from './words.js';
 
 export const DOCKER_CLEAN = '/etc/apt/apt.conf.d/docker-clean';
 /** Where the rewritten apt commands download packages: inside the /var/cache/apt mount, out of reach of docker-clean's `rm`. */
@@ -34,7 +34,8 @@ export function aptEdit(t: ToolCmd, e: CommandEdits, r: Resolver, ec: EcoContext
   const words = t.sc.words;
   const has = (opt: string) => words.some((w, i) => w === `-o${opt}` || w === `--option=${opt}` || (w === opt && ['-o', '--option'].includes(words[i - 1] ?? '')));
   const byHand = ec.allCmds.some((c) => removesDockerClean(c.words)) || ec.before.some((b) => b.getKeyword() === 'RUN' && commandWordsOf(ec.doc, b).some(removesDockerClean));
-  if (byHand) return;
+  // only into a mount: with a mount of the user's at e.g. /var/cache/apt/archives the directory would be in the image
+  if (byHand || !(ec.covered ?? []).some((c) => inside(APT_ARCHIVES.slice(0, -1), c))) return;
   const add: string[] = [];
   // one word each (`-oName=value`, as apt accepts it), so that readers that skip options do not take the value for a package
   if (!has(ARCHIVES_OPT)) add.push(`-o${ARCHIVES_OPT}`);
