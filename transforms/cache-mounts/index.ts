@@ -10,8 +10,8 @@
  * The file gets a `# syntax=docker/dockerfile:1` directive as its first line (unless it has one, or
  * --no-syntax-directive).
  *
- * The rule behind the refusals: after the mount, whatever the RUN wrote under the target exists only in the
- * cache. So no later reader of a path under the target, in this stage or the stages built FROM it (a RUN without the
+ * Refuses (the RUN stays as it is, with the reason) when a later reader needs what the mount moves out: after the
+ * mount, whatever the RUN wrote under the target exists only in the cache. So no later reader of a path under the target, in this stage or the stages built FROM it (a RUN without the
  * same mount, a `COPY --from` or `RUN --mount=type=bind,from=` of the stage, an offline build, the start command),
  * and nothing the image must contain there (WORKDIR, a COPY/ADD destination, `pip --target`, Poetry's in-cache
  * virtualenv). Also refused: exec form or heredoc RUNs, a SHELL that is not sh-like or a Windows image; a cache
