@@ -14,7 +14,7 @@ import { mavenRepository } from './jvm.js';
 import { bunCache, yarnCaches } from './node.js';
 import { poetryCheck, uvCache, uvEdit } from './python.js';
 import type { Resolver } from './resolve.js';
-import { apkEdit, dnfEdit } from './system.js';
+import { apkEdit, aptCheck, aptEdit, dnfEdit } from './system.js';
 import type { CommandEdits, Eco, EcoContext, ToolCmd } from './types.js';
 
 /** A command that runs the package manager. */
@@ -50,6 +50,8 @@ export interface PathSpec {
   from: readonly Source[];
   /** Mount these subdirectories of it instead of the directory itself (Gradle's caches/ and wrapper/). */
   subdirs?: readonly string[];
+  /** The config files (configs.ts) that can set it, read when no option or variable of the sources is given. */
+  config?: Eco;
 }
 
 /**
@@ -86,7 +88,7 @@ export interface Ecosystem {
   /** Inline `VAR=… cmd` assignments that turn the cache off, dropped. */
   dropEnv?: readonly string[];
   /** Further edits to the command that gets the mount (code in a family module). */
-  edit?: (t: ToolCmd, e: CommandEdits, r: Resolver) => void;
+  edit?: (t: ToolCmd, e: CommandEdits, r: Resolver, ec: EcoContext) => void;
   /** Options naming where the command writes its output, which must not be inside a cache. */
   outputs?: readonly string[];
   /** Switches with which the tool works offline from what is already downloaded. */
@@ -103,12 +105,15 @@ export const ECOSYSTEMS: Readonly<Record<Eco, Ecosystem>> = {
     commands: [{
       names: ['apt-get', 'apt'],
       optsWithValue: ['-o', '-c', '-t', '--option', '--config-file', '--target-release'],
-      downloads: ['update', 'install', 'upgrade', 'dist-upgrade', 'full-upgrade', 'build-dep', 'reinstall'],
+      // the subcommands that download packages (apt-get update only downloads lists, which stay in the image)
+      downloads: ['install', 'upgrade', 'dist-upgrade', 'full-upgrade', 'build-dep', 'reinstall'],
       cleanups: [{ sub: ['clean', 'autoclean'], literal: true }],
     }],
     system: true,
-    cache: { fixed: ['/var/cache/apt', '/var/lib/apt'] },
-    source: ['https://docs.docker.com/reference/dockerfile/#example-cache-apt-packages', 'apt.conf(5): Dir::Cache (/var/cache/apt), Dir::State (/var/lib/apt)'],
+    cache: { fixed: ['/var/cache/apt'] },
+    check: aptCheck,
+    edit: aptEdit,
+    source: ['https://docs.docker.com/reference/dockerfile/#example-cache-apt-packages', 'apt.conf(5): Dir::Cache (/var/cache/apt), Dir::Cache::Archives (archives/), APT::Keep-Downloaded-Packages', 'https://github.com/debuerreotype/debuerreotype/blob/master/scripts/debuerreotype-minimizing-config (docker-clean)'],
   },
   apk: {
     label: 'apk',
@@ -161,7 +166,7 @@ export const ECOSYSTEMS: Readonly<Record<Eco, Ecosystem>> = {
       downloads: ['install', 'download', 'wheel'],
       cleanups: [{ args: 'cache purge|remove' }],
     }],
-    cache: [{ what: 'the pip cache directory', from: [{ option: ['--cache-dir'], of: 'pip' }, { env: 'PIP_CACHE_DIR' }, { cacheHome: '/pip' }] }],
+    cache: [{ what: 'the pip cache directory', from: [{ option: ['--cache-dir'], of: 'pip' }, { env: 'PIP_CACHE_DIR' }, { cacheHome: '/pip' }], config: 'pip' }],
     offWhen: { env: 'PIP_NO_CACHE_DIR', reason: 'PIP_NO_CACHE_DIR is set for the RUN (ENV), so pip would not use a cache mount; remove it first' },
     dropFlags: ['--no-cache-dir'],
     dropEnv: ['PIP_NO_CACHE_DIR'],
@@ -204,7 +209,7 @@ export const ECOSYSTEMS: Readonly<Record<Eco, Ecosystem>> = {
     commands: [{ names: ['pipenv'], pythonModule: true, downloads: ['install', 'sync', 'lock', 'update', 'upgrade'] }],
     cache: [
       { what: 'the pipenv cache directory', from: [{ env: 'PIPENV_CACHE_DIR' }, { cacheHome: '/pipenv' }] },
-      { what: 'the pip cache directory', from: [{ env: 'PIP_CACHE_DIR' }, { cacheHome: '/pip' }] },
+      { what: 'the pip cache directory', from: [{ env: 'PIP_CACHE_DIR' }, { cacheHome: '/pip' }], config: 'pip' },
     ],
     dropEnv: ['PIP_NO_CACHE_DIR'],
     source: ['https://pipenv.pypa.io/en/latest/configuration.html (PIPENV_CACHE_DIR)', 'https://pip.pypa.io/en/stable/topics/caching/'],
@@ -217,7 +222,7 @@ export const ECOSYSTEMS: Readonly<Record<Eco, Ecosystem>> = {
       downloads: ['install', 'i', 'ci', 'add', 'update', 'up', 'install-clean', 'isntall', 'in'],
       cleanups: [{ args: 'cache clean|rm|clear' }],
     }],
-    cache: [{ what: 'the npm cache directory', from: [{ option: ['--cache'], of: 'npm' }, { env: 'npm_config_cache' }, { env: 'NPM_CONFIG_CACHE' }, { home: '/.npm' }] }],
+    cache: [{ what: 'the npm cache directory', from: [{ option: ['--cache'], of: 'npm' }, { env: 'npm_config_cache' }, { env: 'NPM_CONFIG_CACHE' }, { home: '/.npm' }], config: 'npm' }],
     outputs: ['--prefix'],
     offline: ['--offline'],
     source: ['https://docs.npmjs.com/cli/using-npm/config#cache'],
@@ -287,6 +292,7 @@ export const ECOSYSTEMS: Readonly<Record<Eco, Ecosystem>> = {
       what: 'the Gradle user home',
       from: [{ option: ['-g', '--gradle-user-home'], of: 'gradle', what: 'the --gradle-user-home value' }, { env: 'GRADLE_USER_HOME' }, { home: '/.gradle' }],
       subdirs: ['/caches', '/wrapper'],
+      config: 'gradle',
     }],
     offline: ['--offline'],
     atStart: { names: ['gradle', 'gradlew'] },

@@ -10,20 +10,21 @@
  * The file gets a `# syntax=docker/dockerfile:1` directive as its first line (unless it has one, or
  * --no-syntax-directive).
  *
- * Refuses (the RUN stays as it is, with the reason) when: the RUN is exec form or a heredoc, the SHELL is
- * not sh-like or the image is Windows; an override is a build ARG or set inside the RUN; the user's uid
- * or home is unknown; the cache dir overlaps a directory the image must contain (WORKDIR, a COPY/ADD
- * destination, a later `COPY --from` source, `pip --target`, Poetry's in-cache virtualenv); a later RUN
- * works offline from what this RUN downloads (`--offline`, `-o`, `--no-restore`), or the container runs
- * the build tool (mvn, gradle, `go run`) at start; apt-get install runs without apt-get update in the
- * same RUN (or a later RUN depends on the lists this one leaves); a clean-up cannot be removed cleanly.
- * Cargo's target/ is cached only when the same RUN copies the artifact out; otherwise that part is refused.
+ * Refuses (the RUN stays as it is, with the reason) when a later reader needs what the mount moves out: after the
+ * mount, whatever the RUN wrote under the target exists only in the cache. So no later reader of a path under the target, in this stage or the stages built FROM it (a RUN without the
+ * same mount, a `COPY --from` or `RUN --mount=type=bind,from=` of the stage, an offline build, the start command),
+ * and nothing the image must contain there (WORKDIR, a COPY/ADD destination, `pip --target`, Poetry's in-cache
+ * virtualenv). Also refused: exec form or heredoc RUNs, a SHELL that is not sh-like or a Windows image; a cache
+ * location that can vary (a build ARG, set inside the RUN, a tool config file whose value cannot be read); a user
+ * whose uid or home is unknown, or a non-root mount that would leave a root-owned parent directory in the image;
+ * a clean-up that cannot be removed cleanly. Cargo's target/ is cached only when the same RUN copies the artifact
+ * out; otherwise that part is refused.
  *
- * Hazards handled: a mount hides what was at its target and keeps what the RUN writes there out of the
- * image, so nothing the image needs may live there; apt's docker-clean hook deletes downloaded packages,
- * so the rewrite removes it (BuildKit reference, "Example: cache apt packages"); dnf/yum keep packages
- * only with keepcache, so `--setopt=keepcache=1` is added to the command (not to the image's config);
- * `apk --no-cache` becomes `--update-cache` (apk needs a fresh index without --no-cache).
+ * No recipe writes a file into the image: apt downloads into /var/cache/apt/kept/ (an option on the command)
+ * where the image's docker-clean hook does not delete it, and /var/lib/apt (lists, auto-installed marks) is not
+ * mounted; dnf/yum keep packages with `--setopt=keepcache=1` on the command; `apk --no-cache` becomes
+ * `--update-cache` (the index then goes to the /etc/apk/cache mount). docs/cache-mounts.md says why each is
+ * build-only; test/cache-mounts-build.test.ts proves apt's with real builds.
  *
  * Before:  RUN pip install --no-cache-dir -r requirements.txt
  * After:   RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
@@ -35,17 +36,16 @@ import { isSuppressed } from '../../src/pipeline.js';
 import { parseShell, runShellView, simpleCommands } from '../../src/shell.js';
 import { instructionStates, shellProblem, type InstructionState } from '../../src/stages.js';
 import type { Outcome, Transform, TransformContext } from '../../src/types.js';
-import { existingMountTargets, laterRunChecks, offlineChecks, outputInCacheCheck, overlapChecks } from './checks.js';
+import { existingMountTargets, laterInImage, ownerChecks, laterRunChecks, laterRunReads, offlineChecks, outputInCacheCheck, overlapChecks } from './checks.js';
 import { detect, execFormRunsTool } from './detect.js';
 import { ECOSYSTEMS } from './ecosystems.js';
 import { baseImageFacts } from './images.js';
 import { Resolver, inlineAssigns, instructionsBefore, resolveUser, variablesSetInRun, type ResolvedUser } from './resolve.js';
 import { planEdits, verify } from './rewrite.js';
 import { cargoBuild, cargoTargetMount } from './rust.js';
-import { APT_KEEP_WORDS, DOCKER_CLEAN, aptChecks, aptKeepStep } from './system.js';
 import { targetsFor } from './targets.js';
 import { Refusal, refuse, type CacheMountsOptions, type EcoContext, type Eco, type Mount, type ToolCmd } from './types.js';
-import { overlaps } from './words.js';
+import { inside, overlaps } from './words.js';
 
 export type { CacheMountsOptions } from './types.js';
 
@@ -60,24 +60,28 @@ export const cacheMounts: Transform<CacheMountsOptions> = {
     'no-syntax-directive': { key: 'noSyntaxDirective', type: 'boolean', help: 'do not add "# syntax=docker/dockerfile:1" (builders that cannot pull the frontend image)' },
   },
   apply(doc, ctx) {
-    const outcomes: Outcome[] = [];
     const states = instructionStates(doc);
-    const aptKept = new Set<Instruction>();
+    const runs: RunResult[] = [];
     for (const stage of doc.stages()) {
       for (const ins of stage.instructions) {
         if (ins.getKeyword() !== 'RUN') continue;
         const st = states.get(ins);
         if (!st) continue;
-        // a suppressed RUN must not be the reason for the syntax directive either
-        if (isSuppressed(doc, ins, 'cache-mounts')) continue;
+        const rec: RunResult = { ins: ins as Run, st, outcomes: [], added: [], covers: [], wanted: undefined };
+        runs.push(rec);
+        // a suppressed RUN must not be the reason for the syntax directive either; it keeps its own mounts
+        if (isSuppressed(doc, ins, 'cache-mounts')) { rec.covers = ownMountTargets(ins as Run, st); continue; }
         try {
-          outcomes.push(...analyseRun(doc, ins as Run, st, states, ctx, aptKept));
+          analyseRun(doc, rec, states, ctx);
         } catch (e) {
-          if (e instanceof Refusal) outcomes.push({ kind: 'refuse', line: doc.lineOfNode(ins), reason: e.message });
+          if (e instanceof Refusal) { rec.outcomes.push({ kind: 'refuse', line: doc.lineOfNode(ins), reason: e.message }); rec.added = []; }
           else throw e;
         }
+        if (!rec.outcomes.some((o) => o.kind === 'rewrite')) { rec.added = []; rec.covers = ownMountTargets(ins as Run, st); }
       }
     }
+    demoteUnreadable(doc, runs);
+    const outcomes = runs.flatMap((r) => r.outcomes);
     if (!ctx.options.noSyntaxDirective && outcomes.some((o) => o.kind === 'rewrite') && !hasSyntaxDirective(doc)) {
       outcomes.push({
         kind: 'rewrite',
@@ -90,6 +94,62 @@ export const cacheMounts: Transform<CacheMountsOptions> = {
   },
 };
 
+/** One RUN's analysis: its outcomes, the mounts it adds, the targets it has mounted after the rewrite, the caches its commands use. */
+interface RunResult {
+  ins: Run;
+  st: InstructionState;
+  outcomes: Outcome[];
+  added: Mount[];
+  /** Cache targets mounted in this RUN once rewritten (its own --mount flags and the added ones). */
+  covers: string[];
+  /** The cache directories its package-manager commands use, when they could be resolved. */
+  wanted: string[] | undefined;
+}
+
+/** The RUN's own cache-mount targets (none when one cannot be read). */
+function ownMountTargets(ins: Run, st: InstructionState): string[] {
+  try {
+    return existingMountTargets(ins, new Resolver(st, baseImageFacts(st.baseImage), { root: true, uid: 0, gid: 0, home: '/root', homeExists: true, label: 'root' }, new Set(), new Map()));
+  } catch (e) {
+    if (e instanceof Refusal) return [];
+    throw e;
+  }
+}
+
+/**
+ * After a cache mount, what the RUN wrote under the target exists only in the cache. Every later RUN of the image
+ * (and of the images built FROM it) that reads a path under the target must mount the same cache, or the rewrite
+ * that adds the mount is withdrawn. Withdrawing one can leave another's reader without its mount, so repeat until
+ * nothing changes.
+ */
+function demoteUnreadable(doc: DocView, runs: RunResult[]): void {
+  const byIns = new Map(runs.map((r) => [r.ins as Instruction, r]));
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const r of runs) {
+      if (r.added.length === 0) continue;
+      let reason: string | null = null;
+      for (const later of laterInImage(doc, r.ins, r.st)) {
+        if (later.getKeyword() !== 'RUN') continue;
+        const lr = byIns.get(later);
+        for (const mt of r.added) {
+          // a mount at the target (any id) or above it hides the image's files there, in the original as well
+          if (lr && lr.covers.some((c) => inside(mt.target, c))) continue;
+          const how = laterRunReads(doc, later, mt, lr?.wanted);
+          if (how) { reason = `the RUN on line ${doc.lineOfNode(later)} ${how} without a cache mount there: with the mount, what this RUN writes under ${mt.target} would be only in the cache, not in the image that RUN sees (mount the same cache on that RUN too)`; break; }
+        }
+        if (reason) break;
+      }
+      if (!reason) continue;
+      const gone = new Set(r.added.map((m) => m.target));
+      r.outcomes = [...r.outcomes.filter((o) => o.kind !== 'rewrite'), { kind: 'refuse', line: doc.lineOfNode(r.ins), reason }];
+      r.covers = r.covers.filter((t) => !gone.has(t));
+      r.added = [];
+      changed = true;
+    }
+  }
+}
+
 const label = (eco: Eco) => ECOSYSTEMS[eco].label;
 
 function hasSyntaxDirective(doc: DocView): boolean {
@@ -97,7 +157,8 @@ function hasSyntaxDirective(doc: DocView): boolean {
 }
 
 /** One RUN: find its package-manager commands, resolve their cache targets, check, plan the edits, verify. */
-function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<Instruction, InstructionState>, ctx: TransformContext<CacheMountsOptions>, aptKept: Set<Instruction>): Outcome[] {
+function analyseRun(doc: DocView, rec: RunResult, states: Map<Instruction, InstructionState>, ctx: TransformContext<CacheMountsOptions>): void {
+  const { ins, st } = rec;
   const line = doc.lineOfNode(ins);
   if (ins.getHeredocs().length > 0) {
     for (const h of ins.getHeredocs()) {
@@ -105,22 +166,22 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
       const p = parseShell(cr ? doc.slice(cr) : '');
       if (!('error' in p) && simpleCommands(p.file).some((c) => detect(c))) refuse('the RUN uses a heredoc, which this transform does not rewrite');
     }
-    return [];
+    return;
   }
   const arr = execArgs(ins);
   if (arr) {
     if (execFormRunsTool(arr)) {
       refuse('the RUN is in exec (JSON) form: its flags and clean-ups cannot be analysed as shell; rewrite it in shell form to get a cache mount');
     }
-    return [];
+    return;
   }
   const view = runShellView(doc, ins);
-  if (!view || view.text.trim() === '') return [];
+  if (!view || view.text.trim() === '') return;
   const parsed = parseShell(view.text);
-  if ('error' in parsed) return [];
+  if ('error' in parsed) return;
   const all = simpleCommands(parsed.file);
   const tools = all.map(detect).filter((t): t is ToolCmd => t !== null);
-  if (tools.length === 0) return [];
+  if (tools.length === 0) return;
 
   const problem = shellProblem(st);
   if (problem) refuse(problem);
@@ -139,6 +200,7 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
     resolvers.set(t, r);
     for (const mt of targetsFor(t, r, ec)) if (!mounts.some((x) => x.target === mt.target)) mounts.push(mt);
   }
+  rec.wanted = mounts.map((x) => x.target);
   const ecos = new Set(mounts.map((x) => x.eco));
   if (!user.root && user.uid === null) {
     refuse(`the RUN runs as ${user.label}, whose uid is not known from the Dockerfile; a cache mount is owned by root unless it gets uid=, so ${[...ecos].map(label).join(', ')} could not write to it (use a numeric USER or create the user with useradd -u)`);
@@ -149,10 +211,9 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
   for (const t of tools) outputInCacheCheck(t, resolvers.get(t)!, mounts);
   laterRunChecks(doc, ins, st, mounts, tools);
   offlineChecks(tools);
-  if (ecos.has('apt')) aptChecks(doc, ins, st, tools);
 
   // cargo target/: only when the RUN copies the artifact out
-  const outcomes: Outcome[] = [];
+  const outcomes = rec.outcomes;
   const cargo = cargoBuild(tools);
   if (cargo) {
     const tm = cargoTargetMount(doc, ins, st, all, cargo, resolvers.get(cargo)!, states);
@@ -163,31 +224,31 @@ function analyseRun(doc: DocView, ins: Run, st: InstructionState, states: Map<In
   // existing mounts: a target that is already mounted (or covered) is left alone
   const existing = existingMountTargets(ins, resolvers.get(tools[0]!)!);
   const toAdd = mounts.filter((mt) => !existing.some((e) => overlaps(e, mt.target) || (mt.eco === 'apk' && e === '/var/cache/apk')));
+  if (!user.root) ownerChecks(doc, st, toAdd, user, resolvers.get(tools[0]!)!, before, states);
   // every target is now either added or already mounted, so each of these ecosystems has its cache
   const mounted = new Set(mounts.map((x) => x.eco));
 
-  const plan = planEdits(doc, view, parsed, all, tools, mounts, mounted, resolvers, before, aptKept);
+  ec.covered = [...existing, ...toAdd.map((mt) => mt.target)];
+  const plan = planEdits(doc, view, parsed, all, tools, mounts, mounted, resolvers, ec);
   // a one-line RUN stays one line; a continued RUN gets one flag (and the apt step) per line
   const r = ins.getRange();
   const multiline = r.end.line > r.start.line;
   const sep = multiline ? ` ${doc.escapeChar}${doc.eol}${doc.continuationIndentOf([ins])}` : ' ';
   const pieces = toAdd.map((mt) => mountFlag(mt, user) + sep);
-  if (plan.aptKeep) pieces.push(aptKeepStep(doc, ins, multiline, sep));
   const insertion = pieces.join('');
   // the flags go first: an inserted `UV_LINK_MODE=copy ` may sit at the same offset and must follow them
   const edits = insertion ? [insertAt(view.docStart, insertion), ...plan.edits] : [...plan.edits];
-  if (edits.length === 0) return outcomes;
+  rec.covers = [...existing, ...toAdd.map((mt) => mt.target)];
+  if (edits.length === 0) return;
   try { sortEdits(edits); } catch { refuse('the clean-ups to remove overlap each other; remove them by hand'); }
 
-  verify(doc, ins, edits, toAdd.map((mt) => mountFlag(mt, user)), [...(plan.aptKeep ? APT_KEEP_WORDS : []), ...plan.expected]);
+  verify(doc, ins, edits, toAdd.map((mt) => mountFlag(mt, user)), plan.expected);
 
   const parts: string[] = [];
   if (toAdd.length) parts.push(`added cache mounts for ${[...new Set(toAdd.map((x) => label(x.eco)))].join(', ')} (${toAdd.map((x) => x.target).join(', ')})`);
-  if (plan.aptKeep) parts.push(`removed ${DOCKER_CLEAN} so apt keeps downloaded packages`);
   parts.push(...new Set(plan.notes));
-  if (plan.aptKeep) aptKept.add(ins);
   outcomes.push({ kind: 'rewrite', line, message: parts.join('; '), edits });
-  return outcomes;
+  rec.added = toAdd;
 }
 
 /** `--mount=type=cache,target=…` with sharing=locked for system package managers and uid/gid for a non-root user. */

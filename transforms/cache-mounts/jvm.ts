@@ -5,6 +5,7 @@
 import type { Resolver } from './resolve.js';
 import { refuse, type EcoContext, type ToolCmd } from './types.js';
 import { absTarget } from './words.js';
+import { configuredCache } from './configs.js';
 
 export function mavenRepository(t: ToolCmd, r: Resolver, ec: EcoContext): string[] {
   const fromArgs = t.sc.words.find((w) => w !== null && w.startsWith('-Dmaven.repo.local='));
@@ -18,5 +19,6 @@ export function mavenRepository(t: ToolCmd, r: Resolver, ec: EcoContext): string
   for (const f of ['.mvn/maven.config', '.mvn/jvm.config']) {
     if ((ec.ctx.buildContext.readText(f) ?? '').includes('maven.repo.local')) refuse(`${f} sets maven.repo.local, which this transform does not read`);
   }
-  return [absTarget(repo ?? `${r.home()}/.m2/repository`, 'the Maven local repository')];
+  if (repo === undefined && t.sc.words.some((w) => w === '-s' || w === '--settings' || w === '-gs' || w === '--global-settings' || (w ?? '').startsWith('--settings='))) refuse('mvn is given a settings file (-s/-gs), which can set localRepository');
+  return [absTarget(repo ?? configuredCache('maven', r, ec, 'the Maven local repository') ?? `${r.home()}/.m2/repository`, 'the Maven local repository')];
 }

@@ -5,6 +5,7 @@
 import type { Resolver } from './resolve.js';
 import { refuse, type EcoContext, type ToolCmd } from './types.js';
 import { absTarget, optionValue } from './words.js';
+import { configuredCache } from './configs.js';
 
 /** Yarn's cache directory: classic (1) or berry with enableGlobalCache; refused for berry's in-project cache. */
 export function yarnCaches(t: ToolCmd, r: Resolver, ec: EcoContext): string[] {
@@ -36,6 +37,7 @@ function yarnCache(t: ToolCmd, r: Resolver, ec: EcoContext): string {
   if (flavor === null) refuse('cannot tell Yarn classic from Yarn 2+ (no package.json packageManager, .yarnrc.yml or yarn.lock in the build context), and their caches differ');
   if (flavor === 'berry') refuse('Yarn 2+ keeps its cache inside the project (.yarn/cache) unless enableGlobalCache is on, and that cache ships with the app');
   if (flavor === 'berry-global') {
+    configuredCache('yarn', r, ec, 'the Yarn global cache');
     const gf = r.env('YARN_GLOBAL_FOLDER');
     return absTarget(`${gf ?? `${r.home()}/.yarn/berry`}/cache`, 'the Yarn global cache');
   }
@@ -43,6 +45,8 @@ function yarnCache(t: ToolCmd, r: Resolver, ec: EcoContext): string {
   if (own.present) return absTarget(own.value, 'the --cache-folder value of yarn');
   const env = r.env('YARN_CACHE_FOLDER');
   if (env !== undefined) return absTarget(env, 'YARN_CACHE_FOLDER');
+  const configured = configuredCache('yarn', r, ec, 'the Yarn cache directory');
+  if (configured !== null) return configured;
   const xc = r.xdg('XDG_CACHE_HOME');
   if (xc !== undefined) return absTarget(`${xc}/yarn`, 'the Yarn cache directory');
   // Yarn 1 uses /usr/local/share/.cache/yarn for root, ~/.cache/yarn for others

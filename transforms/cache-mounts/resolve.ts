@@ -16,6 +16,8 @@ export interface ResolvedUser {
   uid: number | null;
   gid: number | null;
   home: string | null;
+  /** The home directory is known to exist before the RUN (the image's user, `useradd -m`, adduser). */
+  homeExists: boolean;
   label: string;
 }
 
@@ -37,8 +39,8 @@ export function instructionsBefore(doc: DocView, ins: Instruction, st: Instructi
 }
 
 /** Users created by useradd/adduser in the RUNs before: name → uid/gid/home when given. */
-function createdUsers(doc: DocView, before: Instruction[]): Map<string, { uid: number | null; gid: number | null; home: string }> {
-  const out = new Map<string, { uid: number | null; gid: number | null; home: string }>();
+function createdUsers(doc: DocView, before: Instruction[]): Map<string, { uid: number | null; gid: number | null; home: string; made: boolean }> {
+  const out = new Map<string, { uid: number | null; gid: number | null; home: string; made: boolean }>();
   for (const ins of before) {
     if (ins.getKeyword() !== 'RUN' || isExecForm(ins)) continue;
     const view = runShellView(doc, ins);
@@ -49,6 +51,8 @@ function createdUsers(doc: DocView, before: Instruction[]): Map<string, { uid: n
       const name0 = base(c.words[0]);
       if (name0 !== 'useradd' && name0 !== 'adduser') continue;
       let uid: number | null = null, gid: number | null = null, home: string | null = null, user: string | null = null;
+      // useradd creates the home only with -m; adduser unless told not to
+      let made = name0 === 'adduser';
       const w = c.words;
       for (let i = 1; i < w.length; i++) {
         const x = w[i];
@@ -60,11 +64,13 @@ function createdUsers(doc: DocView, before: Instruction[]): Map<string, { uid: n
         if (flag === '-u' || flag === '--uid') uid = num(v());
         else if (flag === '-g' || flag === '--gid') gid = num(v());
         else if (flag === '-d' || flag === '--home-dir' || flag === '--home' || (flag === '-h' && name0 === 'adduser')) home = v();
+        else if (flag === '-m' || flag === '--create-home') made = true;
+        else if (flag === '-M' || flag === '--no-create-home' || (flag === '-H' && name0 === 'adduser')) made = false;
         else if (['-G', '--groups', '-s', '--shell', '-c', '--comment', '--gecos', '-k', '--skel', '-e', '--expiredate', '-f', '--inactive', '-K', '--key', '-p', '--password', '--ingroup', '--firstuid', '--lastuid', '-R', '--root', '-Z', '--selinux-user'].includes(flag)) { if (inline === null) i++; }
         else if (x.startsWith('-')) continue;
         else user = x;
       }
-      if (user !== null) out.set(user, { uid, gid, home: home ?? `/home/${user}` });
+      if (user !== null) out.set(user, { uid, gid, home: home ?? `/home/${user}`, made });
     }
   }
   return out;
@@ -73,8 +79,8 @@ function createdUsers(doc: DocView, before: Instruction[]): Map<string, { uid: n
 const num = (s: string | null): number | null => (s !== null && /^\d+$/.test(s) ? Number(s) : null);
 
 export function resolveUser(doc: DocView, ins: Instruction, st: InstructionState, facts: BaseImageFacts): ResolvedUser {
-  const root: ResolvedUser = { root: true, uid: 0, gid: 0, home: '/root', label: 'root' };
-  const known = (u: KnownUser): ResolvedUser => ({ root: false, uid: u.uid, gid: u.gid, home: u.home, label: u.name });
+  const root: ResolvedUser = { root: true, uid: 0, gid: 0, home: '/root', homeExists: true, label: 'root' };
+  const known = (u: KnownUser): ResolvedUser => ({ root: false, uid: u.uid, gid: u.gid, home: u.home, homeExists: true, label: u.name });
   if (st.user === null) return facts.defaultUser ? known(facts.defaultUser) : root;
   const spec = st.user;
   if (spec.includes('$')) refuse(`USER ${spec} uses a variable, so the user running the RUN (and its cache directory) is not known`);
@@ -84,17 +90,17 @@ export function resolveUser(doc: DocView, ins: Instruction, st: InstructionState
   const created = createdUsers(doc, instructionsBefore(doc, ins, st));
   if (/^\d+$/.test(name)) {
     const uid = Number(name);
-    for (const [uname, u] of created) if (u.uid === uid) return { root: false, uid, gid: gidOf(u.gid), home: u.home, label: `${uname} (uid ${uid})` };
+    for (const [uname, u] of created) if (u.uid === uid) return { root: false, uid, gid: gidOf(u.gid), home: u.home, homeExists: u.made, label: `${uname} (uid ${uid})` };
     const img = facts.users?.find((u) => u.uid === uid);
-    if (img) return { root: false, uid, gid: gidOf(img.gid), home: img.home, label: `${img.name} (uid ${uid})` };
+    if (img) return { root: false, uid, gid: gidOf(img.gid), home: img.home, homeExists: true, label: `${img.name} (uid ${uid})` };
     // not in /etc/passwd as far as we can tell: Docker runs it with HOME=/ and the root group
-    return { root: false, uid, gid: group === undefined ? null : num(group), home: null, label: `uid ${uid}` };
+    return { root: false, uid, gid: group === undefined ? null : num(group), home: null, homeExists: false, label: `uid ${uid}` };
   }
   const c = created.get(name);
-  if (c) return { root: false, uid: c.uid, gid: gidOf(c.gid), home: c.home, label: name };
+  if (c) return { root: false, uid: c.uid, gid: gidOf(c.gid), home: c.home, homeExists: c.made, label: name };
   const img = facts.users?.find((u) => u.name === name);
-  if (img) return { root: false, uid: img.uid, gid: gidOf(img.gid), home: img.home, label: name };
-  return { root: false, uid: null, gid: gidOf(null), home: null, label: name };
+  if (img) return { root: false, uid: img.uid, gid: gidOf(img.gid), home: img.home, homeExists: true, label: name };
+  return { root: false, uid: null, gid: gidOf(null), home: null, homeExists: false, label: name };
 }
 
 /** Variable and path resolution for one command of one RUN. */

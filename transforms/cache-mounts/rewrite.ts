@@ -9,8 +9,7 @@ import { Op, nodeType, parseShell, runShellView, simpleCommands, type ParsedShel
 import { cleanupEco } from './detect.js';
 import { ECOSYSTEMS } from './ecosystems.js';
 import type { Resolver } from './resolve.js';
-import { aptKeepNeeded } from './system.js';
-import { Refusal, refuse, type CommandEdits, type Eco, type Mount, type ToolCmd } from './types.js';
+import { Refusal, refuse, type CommandEdits, type Eco, type EcoContext, type Mount, type ToolCmd } from './types.js';
 import { base, inside, normPath, wordValue } from './words.js';
 
 interface RunEdits {
@@ -20,7 +19,7 @@ interface RunEdits {
   notes: string[];
 }
 
-interface Plan extends RunEdits { aptKeep: boolean }
+type Plan = RunEdits;
 
 interface Parent { kind: 'list'; list: ShNode[]; index: number; top: boolean }
 interface BinParent { kind: 'bin'; bin: ShNode; side: 'X' | 'Y' }
@@ -45,7 +44,7 @@ function parentsOf(file: ShNode): Map<string, Parent | BinParent> {
 }
 
 /** The edits for the RUN's commands (the mount flags and the apt step are the caller's). */
-export function planEdits(doc: DocView, view: ShellView, parsed: ParsedShell, all: SimpleCommand[], tools: ToolCmd[], mounts: Mount[], mounted: Set<Eco>, resolvers: Map<ToolCmd, Resolver>, before: Instruction[], aptKept: Set<Instruction>): Plan {
+export function planEdits(doc: DocView, view: ShellView, parsed: ParsedShell, all: SimpleCommand[], tools: ToolCmd[], mounts: Mount[], mounted: Set<Eco>, resolvers: Map<ToolCmd, Resolver>, ec: EcoContext): Plan {
   const edits: Edit[] = [];
   const notes: string[] = [];
   const parents = parentsOf(parsed.file);
@@ -131,7 +130,7 @@ export function planEdits(doc: DocView, view: ShellView, parsed: ParsedShell, al
       edits.push(removeRange(start, end));
       notes.push(`removed ${a.Name.Value}`);
     }
-    eco.edit?.(t, commandEdits(t.sc), resolvers.get(t)!);
+    eco.edit?.(t, commandEdits(t.sc), resolvers.get(t)!, ec);
   }
 
   // clean-ups of a mounted cache in this RUN
@@ -164,9 +163,6 @@ export function planEdits(doc: DocView, view: ShellView, parsed: ParsedShell, al
     notes.push(`removed the clean-up of ${shown}`);
   }
 
-  // apt: the documented docker-clean removal, once per image
-  const aptKeep = mounted.has('apt') && aptKeepNeeded(doc, all, before, aptKept);
-
   const expected: (string | null)[][] = [];
   for (const c of all) {
     if (removedCmds.has(c)) continue;
@@ -176,11 +172,11 @@ export function planEdits(doc: DocView, view: ShellView, parsed: ParsedShell, al
       if (rm?.has(i)) return;
       w.push(rep?.get(i) ?? x);
       const add = insA?.get(i);
-      if (add) w.push(add);
+      if (add) w.push(...add.split(' '));
     });
     expected.push(w);
   }
-  return { edits, expected, notes, aptKeep };
+  return { edits, expected, notes };
 }
 
 /** Applies the edits, re-parses the RUN and checks it has the mounts and exactly the expected commands. */

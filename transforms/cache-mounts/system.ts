@@ -1,67 +1,64 @@
 /**
  * System package managers (apt, apk, dnf/yum/microdnf, zypper): the code the ecosystem table cannot say.
  *
- * - apt: Debian/Ubuntu images ship /etc/apt/apt.conf.d/docker-clean, which deletes downloaded packages after
- *   every install; the rewrite removes it once per image and tells apt to keep packages (BuildKit's Dockerfile
- *   reference, "Example: cache apt packages"). The package lists live in the /var/lib/apt mount, so an install
- *   must follow an `apt-get update` in the same RUN.
+ * - apt: Debian's and Ubuntu's images ship /etc/apt/apt.conf.d/docker-clean, which deletes downloaded packages after
+ *   every dpkg run; the commands that download packages get `-o Dir::Cache::Archives=/var/cache/apt/kept/` after the subcommand (a
+ *   directory inside the mount that the hook does not touch) and, for `apt`, `-o APT::Keep-Downloaded-Packages=true`.
+ *   No file of the image changes. Only /var/cache/apt is mounted: the package lists (/var/lib/apt/lists) and
+ *   apt's auto-installed marks (/var/lib/apt/extended_states) stay in the image as the original leaves them.
  * - apk: `--no-cache` becomes `--update-cache` (without --no-cache apk needs a fresh index).
  * - dnf/yum: packages are kept only with keepcache, so `--setopt=keepcache=1` is added to the command.
  */
-import type { Instruction } from 'dockerfile-ast';
-import type { DocView } from '../../src/document.js';
-import type { SimpleCommand } from '../../src/shell.js';
-import type { InstructionState } from '../../src/stages.js';
-import { refuse, type CommandEdits, type ToolCmd } from './types.js';
-import { base, commandWordsOf, subcommand } from './words.js';
+import type { Resolver } from './resolve.js';
+import { refuse, type CommandEdits, type EcoContext, type ToolCmd } from './types.js';
+import { base, commandWordsOf, inside, subcommand } from './words.js';
 
 export const DOCKER_CLEAN = '/etc/apt/apt.conf.d/docker-clean';
-const APT_KEEP_STEP = `rm -f ${DOCKER_CLEAN} && echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' > /etc/apt/apt.conf.d/keep-cache && `;
-/** The commands of the keep-packages step, for the re-parse check. */
-export const APT_KEEP_WORDS: string[][] = [['rm', '-f', DOCKER_CLEAN], ['echo', 'Binary::apt::APT::Keep-Downloaded-Packages "true";']];
+/** Where the rewritten apt commands download packages: inside the /var/cache/apt mount, out of reach of docker-clean's `rm`. */
+export const APT_ARCHIVES = '/var/cache/apt/kept/';
+const ARCHIVES_OPT = `Dir::Cache::Archives=${APT_ARCHIVES}`;
+const KEEP_OPT = 'APT::Keep-Downloaded-Packages=true';
 
-/** apt-get install needs apt-get update before it in the same RUN, and later RUNs must not rely on this RUN's lists. */
-export function aptChecks(doc: DocView, ins: Instruction, st: InstructionState, tools: ToolCmd[]): void {
-  const apt = tools.filter((t) => t.eco === 'apt');
-  const firstUpdate = apt.findIndex((t) => t.sub === 'update' || t.sc.words.includes('--update'));
-  const firstInstall = apt.findIndex((t) => t.sub !== 'update');
-  if (firstInstall !== -1 && (firstUpdate === -1 || firstUpdate > firstInstall)) {
-    refuse(`${apt[firstInstall]!.tool} ${apt[firstInstall]!.sub} runs without ${apt[firstInstall]!.tool} update before it in the same RUN: with /var/lib/apt as a cache mount it would see the cached package lists (empty on a fresh builder) instead of the image's`);
-  }
-  if (firstInstall === -1) {
-    refuse('the RUN only runs apt-get update: with /var/lib/apt as a cache mount its package lists would not be in the image for the RUNs that install');
-  }
-  const idx = st.stage.instructions.indexOf(ins);
-  for (const later of st.stage.instructions.slice(idx + 1)) {
-    if (later.getKeyword() !== 'RUN') continue;
-    const words = commandWordsOf(doc, later);
-    let updated = false;
-    for (const w of words) {
-      const n = base(w[0]);
-      if (n !== 'apt-get' && n !== 'apt') continue;
-      const s = subcommand(w, 1, ['-o', '-c', '-t']).name;
-      if (s === 'update' || w.includes('--update')) updated = true;
-      else if (s && ['install', 'upgrade', 'dist-upgrade', 'full-upgrade', 'build-dep', 'reinstall'].includes(s) && !updated) {
-        refuse(`the RUN on line ${doc.lineOfNode(later)} runs apt-get ${s} without apt-get update, relying on the package lists this RUN leaves in the image; with /var/lib/apt as a cache mount they would not be there`);
-      }
-    }
-  }
+/** Does a command remove docker-clean (the BuildKit recipe, done by hand)? */
+const removesDockerClean = (words: (string | null)[]) => base(words[0]) === 'rm' && words.includes(DOCKER_CLEAN);
+
+/**
+ * apt: the options that make it keep downloaded packages, for this command only (no file of the image changes).
+ * Debian's and Ubuntu's images ship docker-clean, a DPkg::Post-Invoke hook that deletes
+ * /var/cache/apt/archives/*.deb after every dpkg run: `-o Dir::Cache::Archives=/var/cache/apt/kept/` downloads
+ * into a directory the hook does not touch (inside the mount; apt creates it and its partial/). The `apt`
+ * binary deletes packages after a successful install unless `APT::Keep-Downloaded-Packages` is true.
+ * Nothing is added when the RUN, or an earlier one of the image, removes docker-clean itself.
+ */
+export function aptEdit(t: ToolCmd, e: CommandEdits, r: Resolver, ec: EcoContext): void {
+  const words = t.sc.words;
+  const has = (opt: string) => words.some((w, i) => w === `-o${opt}` || w === `--option=${opt}` || (w === opt && ['-o', '--option'].includes(words[i - 1] ?? '')));
+  const byHand = ec.allCmds.some((c) => removesDockerClean(c.words)) || ec.before.some((b) => b.getKeyword() === 'RUN' && commandWordsOf(ec.doc, b).some(removesDockerClean));
+  // only into a mount: with a mount of the user's at e.g. /var/cache/apt/archives the directory would be in the image
+  if (byHand || !(ec.covered ?? []).some((c) => inside(APT_ARCHIVES.slice(0, -1), c))) return;
+  const add: string[] = [];
+  // one word each (`-oName=value`, as apt accepts it), so that readers that skip options do not take the value for a package
+  if (!has(ARCHIVES_OPT)) add.push(`-o${ARCHIVES_OPT}`);
+  if (t.tool === 'apt' && !has(KEEP_OPT)) add.push(`-o${KEEP_OPT}`);
+  if (add.length === 0) return;
+  // after the subcommand (`apt-get install -o … -y pkg`), where apt reads options too and where other readers of the
+  // command (hoist-system-deps, runner-stage) still find the subcommand first
+  const sub = subcommand(words, t.at + 1, ['-o', '-c', '-t', '--option', '--config-file', '--target-release']).index;
+  e.insertAfter(sub, add.join(' '));
+  e.note(`${t.tool} ${t.sub} downloads into ${APT_ARCHIVES} (${add.join(' ')}), out of reach of the docker-clean hook; no apt configuration of the image changes`);
 }
 
-/** Whether the RUN needs the keep-packages step: not when it, or an earlier RUN of the image, already removes docker-clean. */
-export function aptKeepNeeded(doc: DocView, all: SimpleCommand[], before: Instruction[], aptKept: Set<Instruction>): boolean {
-  const removesDockerClean = (words: (string | null)[]) => base(words[0]) === 'rm' && words.includes(DOCKER_CLEAN);
-  // an earlier RUN of the image already did it (in the file, or in this pass's rewrites)
-  const done = all.some((c) => removesDockerClean(c.words)) || before.some((b) => aptKept.has(b) || (b.getKeyword() === 'RUN' && commandWordsOf(doc, b).some(removesDockerClean)));
-  return !done;
-}
-
-/** The keep-packages step as inserted in front of the RUN's commands, `sep` being what separates the new mount flags. */
-export function aptKeepStep(doc: DocView, ins: Instruction, multiline: boolean, sep: string): string {
-  const r = ins.getRange();
-  // follow the RUN's own chaining style: `&& cmd` at the start of continuation lines, or `cmd && \` at their end
-  const leading = multiline && Array.from({ length: r.end.line - r.start.line }, (_, k) => doc.lineText(r.start.line + 1 + k).trimStart()).some((t) => t.startsWith('&&'));
-  return !multiline ? APT_KEEP_STEP : leading ? APT_KEEP_STEP.replace(/ && /g, `${sep}&& `) : APT_KEEP_STEP.trimEnd() + sep;
+/** apt options that move its cache or its configuration: the mount would not be where apt downloads. */
+export function aptCheck(t: ToolCmd): void {
+  const w = t.sc.words;
+  for (let i = t.at + 1; i < w.length; i++) {
+    const x = w[i];
+    if (x === null || x === undefined) continue;
+    if (x === '-c' || x.startsWith('--config-file') || (x.startsWith('-c') && x.length > 2 && !x.startsWith('--'))) refuse(`${t.tool} is given a configuration file (${x}), which can move its cache`);
+    const opt = x === '-o' || x === '--option' ? w[i + 1] ?? '' : x.startsWith('-o') ? x.slice(2) : x.startsWith('--option=') ? x.slice(9) : null;
+    if (opt === null) continue;
+    if (/^Dir(::|=)/i.test(opt) && opt !== ARCHIVES_OPT) refuse(`${t.tool} is given -o ${opt}, which moves its directories`);
+  }
 }
 
 /** apk: `--no-cache` is dropped when the command updates the index anyway, else it becomes `--update-cache`. */

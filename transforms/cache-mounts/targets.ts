@@ -3,6 +3,7 @@ import { ECOSYSTEMS, type PathSpec, type Source } from './ecosystems.js';
 import type { Resolver } from './resolve.js';
 import { refuse, type EcoContext, type Mount, type ToolCmd } from './types.js';
 import { absTarget, noCacheValue, optionValue } from './words.js';
+import { configuredCache } from './configs.js';
 
 export function targetsFor(t: ToolCmd, r: Resolver, ec: EcoContext): Mount[] {
   const e = ECOSYSTEMS[t.eco];
@@ -18,14 +19,18 @@ export function targetsFor(t: ToolCmd, r: Resolver, ec: EcoContext): Mount[] {
   const paths = typeof c === 'function' ? c(t, r, ec)
     : 'fixed' in c ? [...c.fixed]
     : 'byTool' in c ? [...c.byTool[t.tool]!]
-    : c.flatMap((spec) => specPaths(spec, t, r));
+    : c.flatMap((spec) => specPaths(spec, t, r, ec));
   e.check?.(t, r, ec, paths);
   return paths.map((target) => ({ target, locked: e.system === true, eco: t.eco }));
 }
 
 /** The first source of the spec that is given, as absolute paths (its subdirectories when the spec names some). */
-function specPaths(spec: PathSpec, t: ToolCmd, r: Resolver): string[] {
+function specPaths(spec: PathSpec, t: ToolCmd, r: Resolver, ec: EcoContext): string[] {
   for (const s of spec.from) {
+    // below the command's options and variables, above the default: what a config file in the image says
+    const isDefault = 'home' in s || 'cacheHome' in s || 'dataHome' in s;
+    const configured = isDefault && spec.config ? configuredCache(spec.config, r, ec, spec.what) : null;
+    if (configured !== null) return spec.subdirs ? spec.subdirs.map((d) => configured + d) : [configured];
     const found = fromSource(s, spec.what, t, r);
     if (found !== null) return spec.subdirs ? found.flatMap((p) => spec.subdirs!.map((d) => p + d)) : found;
   }

@@ -30,6 +30,8 @@ export interface EcoContext {
   ctx: TransformContext<CacheMountsOptions>;
   before: Instruction[];
   allCmds: SimpleCommand[];
+  /** The RUN's cache-mount targets once rewritten (its own and the added ones), set before the edits are planned. */
+  covered?: string[];
 }
 
 /** A refusal raised deep in path resolution; caught per RUN. */
