@@ -30,7 +30,7 @@ export { configSchema, loadConfig, validateConfig } from './config.js';
 export { UsageError, FileError, InternalError } from './errors.js';
 export type { Config, LoadedConfig, Overrides } from './config.js';
 export type { RunResult, FileSettings, Plan, Profile } from './run.js';
-export type { Outcome, ReportedOutcome, FileResult, FileStatus, Safety, Transform, TransformContext, ContextFs, Services } from './types.js';
+export type { Outcome, ReportedOutcome, FileResult, FileStatus, Safety, Transform, TransformContext, ContextFs, ContextStat, Services } from './types.js';
 export type { Edit } from './edits.js';
 export type { WriteFs } from './write.js';
 

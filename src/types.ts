@@ -23,6 +23,14 @@ export interface ContextFs {
   isDirectory(rel: string): boolean;
   readText(rel: string): string | null;
   list(rel: string): string[];
+  /** The entry itself (not a symlink's target): its type and permission bits (07777); null when missing. */
+  stat(rel: string): ContextStat | null;
+}
+
+export interface ContextStat {
+  type: 'file' | 'dir' | 'symlink' | 'other';
+  /** Permission bits with setuid, setgid and sticky (mode & 0o7777). */
+  mode: number;
 }
 
 export interface TransformContext<O = Record<string, unknown>> {
