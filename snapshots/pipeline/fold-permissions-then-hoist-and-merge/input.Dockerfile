@@ -1,5 +1,5 @@
 FROM debian:12
-COPY entrypoint.sh /usr/local/bin/
-RUN chmod +x /usr/local/bin/entrypoint.sh && apt-get update
+COPY entrypoint.sh /app/
+RUN chmod +x /app/entrypoint.sh && apt-get update
 RUN apt-get install -y --no-install-recommends curl
-ENTRYPOINT ["entrypoint.sh"]
+ENTRYPOINT ["/app/entrypoint.sh"]

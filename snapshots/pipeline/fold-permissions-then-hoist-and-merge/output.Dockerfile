@@ -6,6 +6,6 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
     && echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' > /etc/apt/apt.conf.d/keep-cache \
     && apt-get update \
     && apt-get install -y --no-install-recommends curl
-COPY --chmod=751 entrypoint.sh /usr/local/bin/
+COPY --chmod=751 entrypoint.sh /app/
 USER 1001
-ENTRYPOINT ["entrypoint.sh"]
+ENTRYPOINT ["/app/entrypoint.sh"]
