@@ -12,7 +12,12 @@ export interface PipelineOptions {
   file?: string;
   buildContext?: ContextFs;
   services?: Services;
-  /** Keep only `build-only` rewrites (the running image stays identical). */
+  /**
+   * Apply `runtime` rewrites too (a new base image, another user). Default false: they are reported as
+   * held-back notes (`held: true`) and the running image stays what it was, as ruff's unsafe fixes.
+   */
+  runtime?: boolean;
+  /** Accepted for compatibility: build-only is the default; true wins over `runtime`. */
   safeOnly?: boolean;
   signal?: AbortSignal;
   /** Per-transform run state from `prepare`, by id (see `prepareTransforms`). */
@@ -126,8 +131,8 @@ async function runPass(input: string, opts: PipelineOptions, firstStep: number):
         outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: `not applied (# dockeropt ignore): ${o.message}`, step });
         continue;
       }
-      if (opts.safeOnly && safety === 'runtime') {
-        outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: `not applied (--safe-only, changes the running image): ${o.message}`, step });
+      if (safety === 'runtime' && (!opts.runtime || opts.safeOnly)) {
+        outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: `not applied (a runtime change: review it and pass --runtime): ${o.message}`, step, held: true });
         continue;
       }
       edits.push(...o.edits);

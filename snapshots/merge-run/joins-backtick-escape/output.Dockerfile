@@ -1,5 +1,0 @@
-# escape=`
-FROM mcr.example.com/tools:1
-RUN make all `
-    && make check `
-    && make install
