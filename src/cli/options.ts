@@ -62,6 +62,7 @@ export async function buildOptions(flags: Flags, io: Io): Promise<CliOptions> {
       options,
       write: Boolean(v.write),
       safeOnly: Boolean(v['safe-only']),
+      runtime: Boolean(v.runtime),
       ...(contextFor ? { contextFor } : {}),
       ...(v['no-config'] ? { config: false as const } : v.config !== undefined ? { config: v.config } : {}),
       ...(jobs ? { jobs } : {}),
@@ -81,6 +82,7 @@ function formatAndModes(v: Values): Format {
   if (v.interactive && (v.check || f !== 'human')) throw new UsageError(`--interactive cannot be used with ${v.check ? '--check' : `--format ${f}`}`, 'Review interactively, or produce a report for CI, not both.');
   if (v['per-change'] && !v.interactive) throw new UsageError('--per-change needs --interactive');
   if (v.config !== undefined && v['no-config']) throw new UsageError('--config and --no-config cannot be used together');
+  if (v.runtime && v['safe-only']) throw new UsageError('--runtime and --safe-only cannot be used together', '--safe-only (build-only changes) is the default; --runtime adds the runtime ones.');
   return f as Format;
 }
 
