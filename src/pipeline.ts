@@ -181,7 +181,9 @@ function ignoredRanges(doc: DocView, id: string): { start: number; end: number }
     if (pragmaLine(doc, ins, id) === null) continue;
     let top = ins.getRange().start.line;
     while (top > 0 && /^[ \t]*#/.test(doc.lineText(top - 1))) top--;
-    out.push({ start: doc.lineStart(top), end: doc.lineSpan(ins).end });
+    // an insertion at the very start of the file (the # syntax= directive) goes above every instruction,
+    // not above this one: a block starting the file begins one character in
+    out.push({ start: Math.max(doc.lineStart(top), 1), end: doc.lineSpan(ins).end });
   }
   return out;
 }

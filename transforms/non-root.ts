@@ -379,7 +379,7 @@ const INTERPRETERS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh', 'fish', 'ksh',
 /** Build tools: an image that starts one is a toolchain image (or builds at run time, in a root-owned tree). */
 const BUILD_TOOLS = new Set(['gradle', 'gradlew', 'mvn', 'mvnw', 'composer', 'cargo', 'go', 'make', 'cmake', 'sbt', 'ant', 'lein', 'rustc', 'gcc', 'cc', 'clang', 'emcc', 'docker', 'buildctl', 'bazel', 'pip', 'poetry', 'uv']);
 /** Wrappers that only start the rest of the command (the docker-library `docker-entrypoint.sh` pattern). */
-const WRAPPERS = new Set(['tini', 'tini-static', 'dumb-init', 'docker-entrypoint.sh', 'catatonit', 'exec', 'env']);
+const WRAPPERS = new Set(['tini', 'tini-static', 'dumb-init', 'catatonit', 'exec', 'env']);
 /** Programs an entrypoint script runs that need root. */
 const NEEDS_ROOT = new Set(['su', 'gosu', 'su-exec', 'setpriv', 'chpst', 'runuser', 'sudo', 'chown', 'chmod', 'chgrp', 'useradd', 'usermod', 'groupadd', 'adduser', 'addgroup', 'update-ca-certificates', 'apt-get', 'apk', 'sysctl', 'mount']);
 
@@ -419,6 +419,27 @@ function startProblem(argv: (string | null)[], ctx: TransformContext<NonRootOpti
     }
     return null;
   }
+  // a script copied in from the build context: read it
+  const script = scriptOf(prog, w, all, states, doc, ctx);
+  if (script) {
+    if ('unknown' in script) return script.unknown;
+    const parsed = parseShell(script.text);
+    if ('error' in parsed) return `runs ${script.path}, which does not parse as a shell script (${parsed.error})`;
+    for (const c of simpleCommands(parsed.file)) {
+      const name = baseName(c.words[0] ?? null);
+      if (NEEDS_ROOT.has(name)) return `runs ${script.path}, which runs ${name} (that needs root)`;
+      const port = c.words.map((x, k) => (x !== null && /^(-p|--port|--bind|-b)$/.test(c.words[k - 1] ?? '') ? x : null)).find((x) => x !== null && /(^|:)([1-9]\d{0,2}|10[01]\d|102[0-3])$/.test(x));
+      if (port) return `runs ${script.path}, which binds port ${port} (below 1024)`;
+      if (depth < 2) {
+        const dev2 = devServer(name, c.words.slice(1).filter((x): x is string => x !== null), states, all);
+        if (dev2) return `runs ${script.path}, which runs a dev server (${dev2}) that writes into the root-owned application directory`;
+      }
+    }
+    // an entrypoint script that ends in `exec "$@"` runs the CMD after it: judge that too
+    if (/entrypoint/i.test(prog) && rest.length) return startProblem(rest, ctx, all, states, doc, depth + 1);
+    if (/entrypoint/i.test(prog)) return `starts only ${script.path} with no command: its image is a base for others`;
+    return null;
+  }
   if (INTERPRETERS.has(prog) && words.every((x) => x.startsWith('-'))) return `starts a bare ${[prog, ...words].join(' ')} (a shell or interpreter with no program), as base and toolchain images do; images built FROM it would run their RUN steps as user ${ctx.options.user ?? '1001'}`;
   if (BUILD_TOOLS.has(prog.replace(/^\.\//, ''))) return `starts the build tool ${[prog, ...words.slice(0, 2)].join(' ')}, as toolchain images do (it writes caches and build output where a non-root user cannot)`;
   const dev = devServer(prog, words, states, all);
@@ -436,23 +457,6 @@ function startProblem(argv: (string | null)[], ctx: TransformContext<NonRootOpti
         if (c.words.length === 0) continue;
         const p = startProblem(c.words, ctx, all, states, doc, depth + 1);
         if (p) return `runs the package script "${script}" (${body}), which ${p.replace(/^(starts|runs) /, '$1 ')}`;
-      }
-    }
-  }
-  // a script copied in from the build context: read it
-  const script = scriptOf(prog, w, all, states, doc, ctx);
-  if (script) {
-    if ('unknown' in script) return script.unknown;
-    const parsed = parseShell(script.text);
-    if ('error' in parsed) return `runs ${script.path}, which does not parse as a shell script (${parsed.error})`;
-    for (const c of simpleCommands(parsed.file)) {
-      const name = baseName(c.words[0] ?? null);
-      if (NEEDS_ROOT.has(name)) return `runs ${script.path}, which runs ${name} (that needs root)`;
-      const port = c.words.map((x, k) => (x !== null && /^(-p|--port|--bind|-b)$/.test(c.words[k - 1] ?? '') ? x : null)).find((x) => x !== null && /(^|:)([1-9]\d{0,2}|10[01]\d|102[0-3])$/.test(x));
-      if (port) return `runs ${script.path}, which binds port ${port} (below 1024)`;
-      if (depth < 2) {
-        const dev2 = devServer(name, c.words.slice(1).filter((x): x is string => x !== null), states, all);
-        if (dev2) return `runs ${script.path}, which runs a dev server (${dev2}) that writes into the root-owned application directory`;
       }
     }
   }
@@ -504,7 +508,13 @@ function scriptOf(prog: string, argv: (string | null)[], all: Instruction[], sta
     for (const src of srcs) {
       const clean = src.replace(/^\.?\/+/, '');
       let file: string | null = null;
-      if (path !== null) {
+      // a bare program name is looked up on PATH; a glob source that may be it cannot be read exactly
+      const cands = path !== null ? [path] : PATH_DIRS.map((d) => `${d}/${prog}`);
+      if (/[*?[]/.test(src) && cands.some((p) => (dest === p || within(p, dest)) && globMatch(baseName(src), baseName(p)))) {
+        return { unknown: `runs ${path ?? prog}, which the COPY on line ${line} may put there from ${src} (a pattern), so whether it needs root (su, chown, a port below 1024) cannot be told` };
+      }
+      if (path === null && cands.some((p) => dest + '/' + baseName(src) === p || dest === p)) file = clean;
+      else if (path !== null) {
         if (dest === path || dest + '/' + baseName(src) === path) file = clean;
         else if (within(path, dest) && path !== dest && (fromElsewhere || ctx.buildContext.isDirectory(clean || '.'))) file = (clean ? clean + '/' : '') + path.slice(dest.length + 1);
       } else if (script && (baseName(dest) === prog || baseName(src) === prog)) file = clean;
@@ -530,6 +540,9 @@ function scriptOf(prog: string, argv: (string | null)[], all: Instruction[], sta
   }
   return null;
 }
+
+const PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+const globMatch = (glob: string, name: string) => new RegExp(`^${glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(name);
 
 /** Container ports below 1024 of the compose services that build it. */
 function composePort(builds: BuildTarget[], line: number): { line: number; what: string } | null {
