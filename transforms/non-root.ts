@@ -379,7 +379,7 @@ const INTERPRETERS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh', 'fish', 'ksh',
 /** Build tools: an image that starts one is a toolchain image (or builds at run time, in a root-owned tree). */
 const BUILD_TOOLS = new Set(['gradle', 'gradlew', 'mvn', 'mvnw', 'composer', 'cargo', 'go', 'make', 'cmake', 'sbt', 'ant', 'lein', 'rustc', 'gcc', 'cc', 'clang', 'emcc', 'docker', 'buildctl', 'bazel', 'pip', 'poetry', 'uv']);
 /** Wrappers that only start the rest of the command (the docker-library `docker-entrypoint.sh` pattern). */
-const WRAPPERS = new Set(['tini', 'tini-static', 'dumb-init', 'catatonit', 'exec', 'env']);
+const WRAPPERS = new Set(['tini', 'tini-static', 'dumb-init', 'catatonit', 'exec', 'env', 'npx', 'bunx']);
 /** Programs an entrypoint script runs that need root. */
 const NEEDS_ROOT = new Set(['su', 'gosu', 'su-exec', 'setpriv', 'chpst', 'runuser', 'sudo', 'chown', 'chmod', 'chgrp', 'useradd', 'usermod', 'groupadd', 'adduser', 'addgroup', 'update-ca-certificates', 'apt-get', 'apk', 'sysctl', 'mount']);
 
