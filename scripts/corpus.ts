@@ -2,6 +2,10 @@
  * Corpus check: runs the default pipeline (every transform that needs no network) over each file in
  * ../shared/corpus/dockerfiles and fails on any crash, any output that no longer parses, any file a
  * second run would change again, and any file reported unchanged whose bytes changed.
+ * Runtime changes: the default run (as a plain `--write`) must add no USER and no FROM to any file; the
+ * run with runtime changes (`--runtime`) must add no USER to a base or toolchain image (the files of the
+ * docker-library, adoptium, maven, gradle, composer, node, rust and golang image repositories). Both
+ * counts are printed.
  * Uses BuildKit's own parser (bkparse) as the parse oracle when it is on PATH, dockerfile-utils otherwise.
  * Usage: npm run corpus [-- DIR] [--verbose]
  */
@@ -30,6 +34,18 @@ const bkErrors = (text: string): string | null => {
 const duErrors = (text: string) => validate(text).filter((d) => d.severity === 1).map((d) => d.message);
 
 let files = 0, changed = 0, refused = 0, failed = 0;
+/** Base and toolchain image repositories of the corpus (SOURCES.tsv's repo column): they must get no USER. */
+const BASE_REPOS = /^(docker-library\/|adoptium\/containers$|carlossg\/docker-maven$|keeganwitt\/docker-gradle$|gradle\/docker-gradle$|composer\/docker$|nodejs\/docker-node$|rust-lang\/docker-rust$|docker-library\/golang$)/;
+const sources = new Map<string, string>();
+try {
+  for (const line of readFileSync(join(dir, '..', 'SOURCES.tsv'), 'utf8').split('\n').slice(1)) {
+    const [file, repo] = line.split('\t');
+    if (file && repo) sources.set(file, repo);
+  }
+} catch { /* a directory without SOURCES.tsv: no base-image check */ }
+const count = (t: string, re: RegExp) => (t.match(re) ?? []).length;
+const added = (before: string, after: string, kw: string) => count(after, new RegExp(`^[ \\t]*${kw}[ \\t]`, 'gim')) - count(before, new RegExp(`^[ \\t]*${kw}[ \\t]`, 'gim'));
+const tally = { plainUser: 0, plainFrom: 0, runtimeUser: 0, runtimeFrom: 0, baseFiles: 0 };
 const problems: string[] = [];
 for (const name of readdirSync(dir).sort()) {
   files++;
@@ -52,6 +68,19 @@ for (const name of readdirSync(dir).sort()) {
     const twice = await runPipeline(once.text, opts);
     if (twice.text !== once.text) throw new Error(`not idempotent: a second run changes it again (${twice.outcomes.filter((o) => o.kind === 'rewrite').map((o) => `${o.transform}:${o.line}`).join(', ')})`);
     if (verbose) for (const o of once.outcomes) console.log(`${name}:${o.line} ${o.transform} ${o.kind} ${o.message}`);
+    // a plain run never changes what runs
+    if (added(text, once.text, 'USER') > 0) { tally.plainUser++; throw new Error('the default run (no --runtime) added a USER'); }
+    if (added(text, once.text, 'FROM') > 0) { tally.plainFrom++; throw new Error('the default run (no --runtime) added a FROM'); }
+    const rt = await runPipeline(text, { ...opts, runtime: true });
+    const isBase = BASE_REPOS.test(sources.get(name) ?? '');
+    if (isBase) tally.baseFiles++;
+    if (added(text, rt.text, 'USER') > 0) {
+      tally.runtimeUser++;
+      if (isBase) throw new Error(`--runtime added a USER to a base or toolchain image (${sources.get(name)})`);
+    }
+    if (added(text, rt.text, 'FROM') > 0) tally.runtimeFrom++;
+    const rt2 = await runPipeline(rt.text, { ...opts, runtime: true });
+    if (rt2.text !== rt.text) throw new Error(`not idempotent with --runtime (${rt2.outcomes.filter((o) => o.kind === 'rewrite').map((o) => `${o.transform}:${o.line}`).join(', ')})`);
   } catch (e) {
     failed++;
     problems.push(`${name}: ${(e as Error).message}`);
@@ -60,4 +89,5 @@ for (const name of readdirSync(dir).sort()) {
 rmSync(tmp, { recursive: true, force: true });
 for (const p of problems) console.error(`corpus: ${p}`);
 console.log(`corpus: ${files} files, ${changed} changed, ${refused} refused, ${failed} failed${hasBkparse ? ' (parse oracle: bkparse)' : ' (parse oracle: dockerfile-utils)'}`);
+console.log(`corpus: USER added in ${tally.plainUser} files and FROM in ${tally.plainFrom} by default; with --runtime USER in ${tally.runtimeUser}, FROM in ${tally.runtimeFrom} (none of the ${tally.baseFiles} base and toolchain image files)`);
 process.exit(failed ? 1 : 0);

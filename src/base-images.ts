@@ -160,8 +160,21 @@ export const BASE_IMAGES: readonly BaseImageEntry[] = [
     source: 'https://github.com/denoland/deno_docker (useradd --uid 1993 deno, no USER)' },
   { family: 'dotnet (chiseled)', names: ['mcr.microsoft.com/dotnet/aspnet', 'mcr.microsoft.com/dotnet/runtime', 'mcr.microsoft.com/dotnet/runtime-deps'], tag: /chiseled/, defaultUser: 'app', uid: 1654, slim: true,
     source: 'https://github.com/dotnet/dotnet-docker (chiseled images run as app, APP_UID=1654)' },
-  { family: 'dotnet', names: ['mcr.microsoft.com/dotnet/aspnet', 'mcr.microsoft.com/dotnet/runtime', 'mcr.microsoft.com/dotnet/sdk'], defaultUser: 'root', uid: 0, users: { app: 1654 },
-    source: 'https://github.com/dotnet/dotnet-docker (app user, APP_UID=1654; no USER)' },
+  { family: 'dotnet aspnet (before 8.0)', names: ['mcr.microsoft.com/dotnet/aspnet', 'mcr.microsoft.com/dotnet/core/aspnet'], tag: /^(2|3|5|6|7)\./, defaultUser: 'root', uid: 0, listens: [80],
+    source: 'https://learn.microsoft.com/en-us/dotnet/core/compatibility/containers/8.0/aspnet-port (before .NET 8 the aspnet images set ASPNETCORE_URLS=http://+:80 and run as root)' },
+  { family: 'dotnet', names: ['mcr.microsoft.com/dotnet/aspnet', 'mcr.microsoft.com/dotnet/runtime', 'mcr.microsoft.com/dotnet/runtime-deps', 'mcr.microsoft.com/dotnet/sdk'], defaultUser: 'root', uid: 0, users: { app: 1654 },
+    source: 'https://github.com/dotnet/dotnet-docker (runtime-deps creates the app user, APP_UID=1654, inherited by runtime, aspnet and sdk; no USER; 8.0+ listens on 8080)' },
+
+  { family: 'docker (cli)', names: ['docker'], defaultUser: 'root', uid: 0,
+    source: 'https://github.com/docker-library/docker (no USER; ENTRYPOINT docker-entrypoint.sh, CMD sh)' },
+  { family: 'composer', names: ['composer', 'composer/composer'], defaultUser: 'root', uid: 0,
+    source: 'https://github.com/composer/docker (no USER; ENTRYPOINT docker-entrypoint.sh, CMD composer)' },
+  { family: 'buildpack-deps', names: ['buildpack-deps'], defaultUser: 'root', uid: 0,
+    source: 'https://github.com/docker-library/buildpack-deps (no USER)' },
+  { family: 'powershell (windows)', names: ['mcr.microsoft.com/powershell'], tag: /nanoserver|windowsservercore|ltsc/, defaultUser: 'ContainerAdministrator', uid: 0, windows: true,
+    source: 'https://github.com/PowerShell/PowerShell-Docker (nanoserver and windowsservercore tags are Windows images)' },
+  { family: 'powershell', names: ['mcr.microsoft.com/powershell'], defaultUser: 'root', uid: 0,
+    source: 'https://github.com/PowerShell/PowerShell-Docker (Linux tags: no USER, CMD pwsh)' },
 
   // operating-system bases
   { family: 'scratch', names: ['scratch'], defaultUser: 'root', uid: 0, slim: true,
@@ -176,7 +189,7 @@ export const BASE_IMAGES: readonly BaseImageEntry[] = [
     source: 'https://github.com/docker-library/busybox (no USER)' },
   { family: 'fedora', names: ['fedora', 'registry.fedoraproject.org/fedora'], defaultUser: 'root', uid: 0,
     source: 'https://github.com/fedora-cloud/docker-brew-fedora (no USER)' },
-  { family: 'rhel-compatible', names: ['centos', 'rockylinux', 'almalinux', 'oraclelinux', 'amazonlinux', 'redhat/*', 'registry.access.redhat.com/*'], defaultUser: 'root', uid: 0,
+  { family: 'rhel-compatible', names: ['centos', 'rockylinux', 'almalinux', 'oraclelinux', 'amazonlinux', 'redhat/*', 'registry.access.redhat.com/*', 'registry.redhat.io/*', 'quay.io/centos/*'], defaultUser: 'root', uid: 0,
     source: 'https://catalog.redhat.com/software/base-images (UBI) and the centos, rockylinux, almalinux, oraclelinux and amazonlinux images (no USER)' },
 
   // Windows: USER means something else there; non-root refuses

@@ -8,7 +8,8 @@
  * - `options`: transform id -> options object; the keys and value types are those of the transform's
  *   `defaults`, and the transform's `parseOptions` checks the values;
  * - `ignore`: gitignore-style patterns, relative to the config file's directory;
- * - `safeOnly`: keep only `build-only` changes;
+ * - `runtime`: `true` applies `runtime` changes too (a new base image, another user), as `--runtime`;
+ * - `safeOnly`: accepted for compatibility: only `build-only` changes are applied by default (true wins over `runtime`);
  * - `$schema`: ignored (for editors; see schema/dockeropt.schema.json).
  * Every mistake is a UsageError naming the file and the key.
  */
@@ -30,6 +31,7 @@ export interface Config {
   /** Options by transform id (only the keys the file sets). */
   options?: Record<string, Record<string, unknown>>;
   ignore?: string[];
+  runtime?: boolean;
   safeOnly?: boolean;
 }
 
@@ -41,7 +43,7 @@ export interface LoadedConfig {
   config: Config;
 }
 
-const KEYS = new Set(['$schema', 'only', 'skip', 'options', 'ignore', 'safeOnly']);
+const KEYS = new Set(['$schema', 'only', 'skip', 'options', 'ignore', 'runtime', 'safeOnly']);
 
 /** The git top-level directory containing `cwd`, else `cwd` itself. */
 export function repoRoot(cwd: string): string {
@@ -102,6 +104,10 @@ export function validateConfig(data: unknown, where: string, transforms: readonl
     const v = obj.ignore;
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail('ignore', 'must be an array of glob patterns (strings)');
     out.ignore = [...(v as string[])];
+  }
+  if (obj.runtime !== undefined) {
+    if (typeof obj.runtime !== 'boolean') fail('runtime', 'must be true or false');
+    out.runtime = obj.runtime as boolean;
   }
   if (obj.safeOnly !== undefined) {
     if (typeof obj.safeOnly !== 'boolean') fail('safeOnly', 'must be true or false');
@@ -194,7 +200,8 @@ export function configSchema(transforms: readonly Transform<any>[]): Record<stri
       skip: { ...idList, description: 'Run every transform but these.' },
       options: { type: 'object', description: 'Options by transform id.', properties: options, additionalProperties: false },
       ignore: { type: 'array', items: { type: 'string' }, description: 'gitignore-style patterns, relative to this file\'s directory: matching Dockerfiles are left out.' },
-      safeOnly: { type: 'boolean', description: 'Keep only build-only changes.' },
+      runtime: { type: 'boolean', description: 'Apply runtime changes too (a new base image, another user), as --runtime. Default false: they are reported, not written.' },
+      safeOnly: { type: 'boolean', description: 'Accepted for compatibility: only build-only changes are applied unless runtime is true; true wins over runtime.' },
     },
   };
 }
@@ -207,7 +214,9 @@ export interface Overrides {
   skip?: readonly string[];
   /** Options by transform id: each key replaces the config's. */
   options?: Readonly<Record<string, Record<string, unknown>>>;
-  /** True: build-only changes only, whatever the config says. */
+  /** True: apply runtime changes too (`--runtime`), whatever the config says. */
+  runtime?: boolean;
+  /** True: build-only changes only, whatever the config says (the default without `runtime`). */
   safeOnly?: boolean;
 }
 
@@ -221,7 +230,8 @@ export function settingsFrom(all: readonly Transform<any>[], config: Config | nu
     const merged = { ...(config?.options?.[t.id] ?? {}), ...(over.options?.[t.id] ?? {}) };
     if (Object.keys(merged).length) options[t.id] = merged;
   }
-  return { transforms, options, safeOnly: Boolean(over.safeOnly || config?.safeOnly) };
+  const safeOnly = Boolean(over.safeOnly || config?.safeOnly);
+  return { transforms, options, runtime: !safeOnly && Boolean(over.runtime || config?.runtime), safeOnly };
 }
 
 /**

@@ -47,7 +47,9 @@ export interface OptimizeOptions {
   skip?: readonly string[];
   /** Options by transform id; each key replaces the config file's. */
   options?: Readonly<Record<string, Record<string, unknown>>>;
-  /** Keep only `build-only` changes. */
+  /** Apply `runtime` changes too (a new base image, another user); default: reported, not applied. */
+  runtime?: boolean;
+  /** Accepted for compatibility: build-only is the default; true wins over `runtime` and a config's. */
   safeOnly?: boolean;
   /** Write the changed files (atomically). Default: false (a dry run). */
   write?: boolean;
@@ -99,7 +101,7 @@ function runOptions(o: OptimizeOptions): RunOptions {
   checkIds(all, o.skip ?? [], 'skip');
   const over: Overrides = {
     ...(o.only ? { only: o.only } : {}), ...(o.skip ? { skip: o.skip } : {}),
-    ...(o.options ? { options: o.options } : {}), ...(o.safeOnly ? { safeOnly: true } : {}),
+    ...(o.options ? { options: o.options } : {}), ...(o.safeOnly ? { safeOnly: true } : {}), ...(o.runtime ? { runtime: true } : {}),
   };
   const base = settingsFrom(all, null, over);
   // options given directly are checked up front (a config's are checked when it is loaded)
@@ -119,6 +121,7 @@ function runOptions(o: OptimizeOptions): RunOptions {
     options: base.options,
     write: Boolean(o.write),
     safeOnly: Boolean(o.safeOnly),
+    runtime: Boolean(o.runtime),
     concurrency: jobs,
     ...(o.threads === false ? { threads: false } : {}),
     ...(o.lean ? { lean: true } : {}),
@@ -143,6 +146,8 @@ export interface OptimizeTextOptions {
   only?: readonly string[];
   skip?: readonly string[];
   options?: Readonly<Record<string, Record<string, unknown>>>;
+  /** Apply `runtime` changes too; default: reported as held-back notes, not applied. */
+  runtime?: boolean;
   safeOnly?: boolean;
   transforms?: readonly Transform<any>[];
   /** For messages only. */
@@ -163,7 +168,7 @@ export async function optimizeText(text: string, o: OptimizeTextOptions = {}): P
   const res = await runPipeline(text, {
     transforms: s.transforms, options, state,
     ...(o.file ? { file: o.file } : {}), ...(o.buildContext ? { buildContext: o.buildContext } : {}),
-    ...(o.services ? { services: o.services } : {}), ...(o.safeOnly ? { safeOnly: true } : {}),
+    ...(o.services ? { services: o.services } : {}), ...(o.safeOnly ? { safeOnly: true } : {}), ...(o.runtime ? { runtime: true } : {}),
   });
   return { text: res.text, changed: res.text !== text, outcomes: res.outcomes, ignored: res.ignored };
 }

@@ -6,6 +6,9 @@
  * changes are written, atomically. Answers are read line by line, so a pipe works as well as a terminal;
  * the end of the input counts as quit.
  *
+ * Runtime changes (a new base image, another user) are offered too, whether or not `--runtime` is given,
+ * each marked `[runtime]` with a line saying that what runs changes: the review is the opt-in.
+ *
  * Per change, the transforms are decided one at a time in pipeline order: transform N runs on the text
  * that results from the changes accepted from transforms 1..N-1, exactly as the pipeline would run it,
  * so a rejected change never leaves a later transform's edits pointing at text that is not there.
@@ -43,6 +46,9 @@ export function linePrompter(input: NodeJS.ReadableStream, output: { write(s: st
     close: () => rl.close(),
   };
 }
+
+/** Shown under a runtime change in the review. */
+export const RUNTIME_WARNING = '  [runtime] what the image runs changes (base image or user): test the image before shipping it';
 
 const QUESTION = '[y]es / [n]o / [a]ll of this transform / [q]uit? ';
 
@@ -92,7 +98,7 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
   for (const f of plan.files) {
     index++;
     const p = f.profile;
-    const fileOpts = { ...run, write: false, transforms: p.transforms, options: p.options, safeOnly: p.safeOnly, state: p.state };
+    const fileOpts = { ...run, write: false, transforms: p.transforms, options: p.options, runtime: true, safeOnly: false, state: p.state };
     if (quit) {
       // not reviewed: reported as it stands, never written
       results.push(await processFile(f.path, f.display, fileOpts));
@@ -110,6 +116,7 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
       } else {
         o.out.write(`\n${c.bold(`${f.display}`)} (${index}/${changed})\n`);
         o.out.write(outcomeLines(r, c, false).join('\n') + '\n');
+        if (r.outcomes.some((x) => x.kind === 'rewrite' && x.safety === 'runtime')) o.out.write(c.yellow(RUNTIME_WARNING) + '\n');
         o.out.write(colorDiff(unifiedDiff(r.file, r.before, r.after), c));
         answer = await ask();
       }
@@ -148,7 +155,7 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
       try {
         res = await runPipeline(text, {
           transforms: [t], options: p.options, file: f.display, buildContext, state: p.state,
-          ...(run.services ? { services: run.services } : {}), ...(p.safeOnly ? { safeOnly: true } : {}),
+          ...(run.services ? { services: run.services } : {}), runtime: true,
         });
       } catch (e) {
         failed = { file: f.display, status: 'error', before, after: before, outcomes: [], error: describeError(e) };
@@ -169,6 +176,7 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
         } else {
           if (!shownHeader) { o.out.write(`\n${c.bold(f.display)} (${index}/${changed})\n`); shownHeader = true; }
           o.out.write(outcomeLines({ file: f.display, status: 'changed', before: '', after: '', outcomes: [out] }, c, false).join('\n') + '\n');
+          if (out.safety === 'runtime') o.out.write(c.yellow(RUNTIME_WARNING) + '\n');
           const proposed = applyEdits(text, out.edits ?? []);
           o.out.write(colorDiff(unifiedDiff(f.display, text, proposed), c));
           answer = await ask();

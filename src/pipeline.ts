@@ -12,7 +12,12 @@ export interface PipelineOptions {
   file?: string;
   buildContext?: ContextFs;
   services?: Services;
-  /** Keep only `build-only` rewrites (the running image stays identical). */
+  /**
+   * Apply `runtime` rewrites too (a new base image, another user). Default false: they are reported as
+   * held-back notes (`held: true`) and the running image stays what it was, as ruff's unsafe fixes.
+   */
+  runtime?: boolean;
+  /** Accepted for compatibility: build-only is the default; true wins over `runtime`. */
   safeOnly?: boolean;
   signal?: AbortSignal;
   /** Per-transform run state from `prepare`, by id (see `prepareTransforms`). */
@@ -143,8 +148,8 @@ async function runPass(input: string, opts: PipelineOptions, firstStep: number):
         outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: `not applied (# dockeropt ignore): ${o.message}`, step });
         continue;
       }
-      if (opts.safeOnly && safety === 'runtime') {
-        outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: `not applied (--safe-only, changes the running image): ${o.message}`, step });
+      if (safety === 'runtime' && (!opts.runtime || opts.safeOnly)) {
+        outcomes.push({ transform: t.id, kind: 'note', line: o.line, message: `not applied (a runtime change: review it and pass --runtime): ${o.message}`, step, held: true });
         continue;
       }
       edits.push(...o.edits);
@@ -161,17 +166,41 @@ async function runPass(input: string, opts: PipelineOptions, firstStep: number):
   return { text, outcomes };
 }
 
-/** Whether `# dockeropt ignore=<ids>` on the line above the instruction names this transform (or `all`). */
+/**
+ * Whether `# dockeropt ignore=<ids>` naming this transform (or `all`) is in the comment lines directly
+ * above the instruction (the line above, or any comment line of the block that sits on it).
+ */
 export function isSuppressed(doc: DocView, ins: { getRange(): { start: { line: number } } }, id: string): boolean {
-  const line = ins.getRange().start.line;
-  if (line === 0) return false;
-  const m = IGNORE_NEXT.exec(doc.lineText(line - 1));
-  if (!m) return false;
-  const ids = m[1]!.split(',').map((x) => x.trim());
-  return ids.includes(id) || ids.includes('all');
+  return pragmaLine(doc, ins, id) !== null;
 }
 
-/** Offset ranges of instructions preceded by `# dockeropt ignore=<ids>` naming this transform (or `all`). */
+/** The 0-based line of the pragma that suppresses `id` at the instruction (see isSuppressed), or null. */
+export function pragmaLine(doc: DocView, ins: { getRange(): { start: { line: number } } }, id: string): number | null {
+  for (let line = ins.getRange().start.line - 1; line >= 0; line--) {
+    const text = doc.lineText(line);
+    if (!/^[ \t]*#/.test(text)) return null;
+    const m = IGNORE_NEXT.exec(text);
+    if (!m) continue;
+    const ids = m[1]!.split(',').map((x) => x.trim());
+    if (ids.includes(id) || ids.includes('all')) return line;
+  }
+  return null;
+}
+
+/**
+ * Offset ranges of suppressed instructions (see isSuppressed), from the comment block above it to the end of the
+ * instruction's last line: an edit touching the range, or inserting text at either end of it (above the
+ * comment, or on the line after the instruction), is not applied.
+ */
 function ignoredRanges(doc: DocView, id: string): { start: number; end: number }[] {
-  return doc.instructions().filter((ins) => isSuppressed(doc, ins, id)).map((ins) => doc.span(ins));
+  const out: { start: number; end: number }[] = [];
+  for (const ins of doc.instructions()) {
+    if (pragmaLine(doc, ins, id) === null) continue;
+    let top = ins.getRange().start.line;
+    while (top > 0 && /^[ \t]*#/.test(doc.lineText(top - 1))) top--;
+    // an insertion at the very start of the file (the # syntax= directive) goes above every instruction,
+    // not above this one: a block starting the file begins one character in
+    out.push({ start: Math.max(doc.lineStart(top), 1), end: doc.lineSpan(ins).end });
+  }
+  return out;
 }

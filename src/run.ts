@@ -20,6 +20,9 @@ export interface RunOptions {
   transforms: readonly Transform<any>[];
   options?: Readonly<Record<string, Record<string, unknown>>>;
   write?: boolean;
+  /** Apply `runtime` rewrites (default: held back, see PipelineOptions.runtime). */
+  runtime?: boolean;
+  /** Accepted for compatibility (build-only is the default); true wins over `runtime`. */
   safeOnly?: boolean;
   services?: Services;
   /** The build context of a Dockerfile; default: its directory, or the context a compose file gives it. */
@@ -62,6 +65,8 @@ export interface FileSettings {
   transforms: readonly Transform<any>[];
   /** Raw options by transform id (defaults and parseOptions are applied here). */
   options: Readonly<Record<string, Record<string, unknown>>>;
+  /** Apply `runtime` rewrites for these files (a config's `"runtime": true`). */
+  runtime?: boolean;
   safeOnly?: boolean;
 }
 
@@ -69,7 +74,8 @@ export interface FileSettings {
 export interface Profile {
   transforms: readonly Transform<any>[];
   options: Record<string, Record<string, unknown>>;
-  safeOnly: boolean;
+  /** Whether `runtime` rewrites are applied. */
+  runtime: boolean;
   state: ReadonlyMap<string, unknown>;
 }
 
@@ -100,6 +106,8 @@ export interface RunResult {
     /** With --verify: the files by result; `bugs` counts build-only changes that verified different. */
     verify?: { identical: number; different: number; unverified: number; bugs: number; buildOnly: { identical: number; different: number; unverified: number } };
     transforms: Record<string, TransformCounts>;
+    /** Runtime rewrites held back (not applied without --runtime), by transform id. */
+    held: Record<string, number>;
   };
   /** Things about the run as a whole, for stderr (e.g. temp files an interrupted run left). */
   notices?: string[];
@@ -194,7 +202,7 @@ export async function run(given: RunOptions): Promise<RunResult> {
       while (next < files.length) {
         const f = files[next++]!;
         const p = f.profile;
-        const { result, bytes } = await analyseFile(f.path, f.display, { ...opts, transforms: p.transforms, options: p.options, safeOnly: p.safeOnly, state: p.state });
+        const { result, bytes } = await analyseFile(f.path, f.display, { ...opts, transforms: p.transforms, options: p.options, runtime: p.runtime, safeOnly: false, state: p.state });
         await commit(result, f.path, bytes);
       }
     };
@@ -284,14 +292,15 @@ export async function planRun(opts: RunOptions): Promise<Plan> {
   }));
   const profiles = new Map<FileSettings | undefined, Omit<Profile, 'state'> & { state?: Map<string, unknown> }>();
   const planned: { path: string; display: string; settings: FileSettings | undefined }[] = [];
-  const own: FileSettings = { transforms: opts.transforms, options: opts.options ?? {}, safeOnly: Boolean(opts.safeOnly) };
-  if (!opts.settingsFor) profiles.set(undefined, { transforms: own.transforms, options: resolveOptions(own.transforms, own.options), safeOnly: Boolean(own.safeOnly) });
+  const runtimeOf = (s: FileSettings | RunOptions) => Boolean(s.runtime) && !s.safeOnly;
+  const own: FileSettings = { transforms: opts.transforms, options: opts.options ?? {}, runtime: runtimeOf(opts) };
+  if (!opts.settingsFor) profiles.set(undefined, { transforms: own.transforms, options: resolveOptions(own.transforms, own.options), runtime: runtimeOf(own) });
   for (const f of files) {
     const s = opts.settingsFor ? opts.settingsFor(f.path) : undefined;
     if (s === null) continue;
     if (!profiles.has(s)) {
       const use = s ?? own;
-      profiles.set(s, { transforms: use.transforms, options: resolveOptions(use.transforms, use.options), safeOnly: use.safeOnly ?? Boolean(opts.safeOnly) });
+      profiles.set(s, { transforms: use.transforms, options: resolveOptions(use.transforms, use.options), runtime: runtimeOf(use) });
     }
     planned.push({ path: f.path, display: f.display, settings: s });
   }
@@ -334,7 +343,7 @@ export async function analyseFile(path: string, display: string, opts: RunOption
       file: display,
       buildContext,
       ...(opts.services ? { services: opts.services } : {}),
-      ...(opts.safeOnly ? { safeOnly: true } : {}),
+      ...(opts.runtime && !opts.safeOnly ? { runtime: true } : {}),
       ...(opts.state ? { state: opts.state } : {}),
     });
     const changed = res.text !== text;
@@ -378,7 +387,7 @@ export function describeError(e: unknown): { message: string; line?: number; hin
 }
 
 export function summarize(files: readonly FileResult[]): RunResult['summary'] {
-  const s: RunResult['summary'] = { scanned: 0, changed: 0, unchanged: 0, ignored: 0, failed: 0, written: 0, errors: 0, transforms: {} };
+  const s: RunResult['summary'] = { scanned: 0, changed: 0, unchanged: 0, ignored: 0, failed: 0, written: 0, errors: 0, transforms: {}, held: {} };
   for (const f of files) {
     s.scanned++;
     if (f.status === 'changed') s.changed++;
@@ -398,6 +407,7 @@ export function summarize(files: readonly FileResult[]): RunResult['summary'] {
       if (o.kind === 'rewrite') c.applied++;
       else if (o.kind === 'refuse') c.refused++;
       else if (o.kind === 'error') s.errors++;
+      if (o.held) s.held[o.transform] = (s.held[o.transform] ?? 0) + 1;
     }
   }
   return s;

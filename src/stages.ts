@@ -21,6 +21,8 @@ export interface InstructionState {
   args: Map<string, string | null>;
   /** The root (non-stage) image the stage chain starts from, e.g. `node:20`, or null when unknown. */
   baseImage: string | null;
+  /** Why the file builds a Windows image (windowsReason), or null. */
+  windows: string | null;
 }
 
 const POSIX_SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'ksh', 'mksh', 'zsh', 'busybox']);
@@ -29,6 +31,67 @@ const WINDOWS_IMAGE = /(^|[/:-])(windows|nanoserver|servercore|windowsservercore
 /** Is the image reference (as written after FROM) a Windows image? */
 export function isWindowsImage(image: string | null): boolean {
   return image !== null && WINDOWS_IMAGE.test(image);
+}
+
+/** ARGs declared before the first FROM (the ones FROM may use), with their defaults (null when none). */
+export function metaArgs(doc: DocView): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  for (const ins of doc.instructions()) {
+    if (ins.getKeyword() === 'FROM') break;
+    if (ins.getKeyword() !== 'ARG') continue;
+    for (const p of (ins as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }).getProperties()) out.set(p.getName(), p.getValue());
+  }
+  return out;
+}
+
+/**
+ * Expands `$X`, `${X}`, `${X:-d}` / `${X-d}` and `${X:+v}` in `text` from `vars` (null: declared without a
+ * value); null when some variable has no known value.
+ */
+export function expandVars(text: string, vars: ReadonlyMap<string, string | null>): string | null {
+  let unknown = false;
+  const out = text.replace(/\$(?:\{(\w+)(?:(:?[-+])([^}]*))?\}|(\w+))/g, (_m, braced: string | undefined, op: string | undefined, word: string | undefined, bare: string | undefined) => {
+    const name = (braced ?? bare)!;
+    const v = vars.has(name) ? vars.get(name)! : null;
+    if (op === ':-' || op === '-') return v === null || (op === ':-' && v === '') ? (word ?? '') : v;
+    if (op === ':+' || op === '+') return v === null || (op === ':+' && v === '') ? '' : (word ?? '');
+    if (v === null) { unknown = true; return ''; }
+    return v;
+  });
+  return unknown ? null : out;
+}
+
+const WINDOWS_SHELLS = new Set(['cmd', 'powershell', 'pwsh']);
+
+/**
+ * Why the Dockerfile builds a Windows image, or null: the backtick escape directive, a SHELL that is
+ * cmd, powershell or pwsh, or a FROM whose image (expanded through the ARG defaults before the first
+ * FROM) is a Windows image. Shell transforms leave such a file alone, and USER names Windows accounts.
+ */
+export function windowsReason(doc: DocView): string | null {
+  let cached = windowsCache.get(doc);
+  if (cached === undefined) { cached = computeWindows(doc); windowsCache.set(doc, cached); }
+  return cached;
+}
+const windowsCache = new WeakMap<DocView, string | null>();
+
+function computeWindows(doc: DocView): string | null {
+  if (doc.escapeChar === '`') return 'the file uses the backtick escape directive (# escape=`), as Windows Dockerfiles do';
+  const meta = metaArgs(doc);
+  for (const ins of doc.instructions()) {
+    const kw = ins.getKeyword();
+    if (kw === 'SHELL') {
+      const exe = ((execArgs(ins) ?? [])[0] ?? '').split(/[\\/]/).pop()!.toLowerCase().replace(/\.exe$/, '');
+      if (WINDOWS_SHELLS.has(exe)) return `the SHELL on line ${doc.lineOfNode(ins)} is ${exe}, a Windows shell`;
+    } else if (kw === 'FROM') {
+      const raw = (ins as From).getImage() ?? '';
+      const image = raw.includes('$') ? expandVars(raw, meta) : raw;
+      if (image !== null && isWindowsImage(image)) {
+        return raw === image ? `the base image ${image} is a Windows image` : `the base image ${raw} is ${image} by its ARG default, a Windows image`;
+      }
+    }
+  }
+  return null;
 }
 
 /** Computes the state before each instruction (the state it runs in). */
@@ -42,12 +105,13 @@ const statesCache = new WeakMap<DocView, Map<Instruction, InstructionState>>();
 function computeStates(doc: DocView): Map<Instruction, InstructionState> {
   const out = new Map<Instruction, InstructionState>();
   const finalStates = new Map<string, InstructionState>();
+  const windows = windowsReason(doc);
   for (const stage of doc.stages()) {
     const parentName = stage.from.getImage()?.toLowerCase() ?? null;
     const parent = parentName !== null ? finalStates.get(parentName) : undefined;
     let st: InstructionState = parent
       ? { ...parent, stage, env: new Map(parent.env), args: new Map() }
-      : { stage, shell: null, user: null, workdir: null, env: new Map(), args: new Map(), baseImage: stage.from.getImage() };
+      : { stage, shell: null, user: null, workdir: null, env: new Map(), args: new Map(), baseImage: stage.from.getImage(), windows };
     for (const ins of stage.instructions) {
       out.set(ins, st);
       st = nextState(st, ins);
@@ -97,6 +161,7 @@ function nextState(st: InstructionState, ins: Instruction): InstructionState {
 /** Why the shell in force at an instruction is not a POSIX shell (so shell analysis does not apply), or null. */
 export function shellProblem(st: InstructionState | undefined): string | null {
   if (!st) return null;
+  if (st.windows) return `${st.windows}; shell commands are left alone`;
   if (st.shell) {
     const exe = (st.shell[0] ?? '').split(/[\\/]/).pop()!.toLowerCase().replace(/\.exe$/, '');
     if (!POSIX_SHELLS.has(exe)) return `the SHELL in force (${JSON.stringify(st.shell)}) is not a POSIX shell`;

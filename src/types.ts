@@ -97,6 +97,8 @@ export interface ReportedOutcome {
    * passes. The text a step saw is the original with the edits of every earlier step applied.
    */
   step?: number;
+  /** A `runtime` rewrite held back (reported as a note): written only with `--runtime`. */
+  held?: boolean;
 }
 
 export type FileStatus = 'changed' | 'unchanged' | 'ignored' | 'error';

@@ -14,7 +14,7 @@ import type { Plan, RunOptions } from './run.js';
 /** Below this many files the main thread is faster (measured: ~10 ms per file, ~150 ms per thread start). */
 export const WORKER_MIN_FILES = 200;
 
-interface Job { i: number; path: string; display: string; ids: string[]; options: Record<string, Record<string, unknown>>; safeOnly: boolean; write: boolean; cwd: string }
+interface Job { i: number; path: string; display: string; ids: string[]; options: Record<string, Record<string, unknown>>; runtime: boolean; write: boolean; cwd: string }
 
 /** Can this plan run on worker threads? */
 export async function workersFit(plan: Plan, opts: RunOptions): Promise<boolean> {
@@ -48,7 +48,7 @@ export async function runOnWorkers(plan: Plan, opts: RunOptions, threads: number
       current = i;
       const f = files[i]!;
       // workers only compute: the main thread writes (one place for the signal clean-up and the transaction rules)
-      const job: Job = { i, path: f.path, display: f.display, ids: f.profile.transforms.map((t) => t.id), options: f.profile.options, safeOnly: f.profile.safeOnly, write: false, cwd: opts.cwd };
+      const job: Job = { i, path: f.path, display: f.display, ids: f.profile.transforms.map((t) => t.id), options: f.profile.options, runtime: f.profile.runtime, write: false, cwd: opts.cwd };
       w.postMessage(job);
     };
     w.on('message', (r: FileResult) => { current = null; onResult(r); send(); });
@@ -73,7 +73,7 @@ if (!isMainThread && (workerData as { dockeroptWorker?: boolean } | null)?.docke
   const contextCache = newContextCache(); // one per worker: the thread lives for one run
   parentPort!.on('message', async (job: Job) => {
     const transforms = job.ids.map((idn) => transformById(idn)!);
-    const r = await processFile(job.path, job.display, { cwd: job.cwd, paths: [], transforms, options: job.options, safeOnly: job.safeOnly, write: job.write, contextCache });
+    const r = await processFile(job.path, job.display, { cwd: job.cwd, paths: [], transforms, options: job.options, runtime: job.runtime, write: job.write, contextCache });
     parentPort!.postMessage(r);
   });
 }

@@ -33,9 +33,14 @@ lib('optimize is a dry run by default and returns per-file results and a summary
 });
 lib('custom transforms and their options; a runtime change carries its label', async () => {
   const dir = tree({ Dockerfile: 'FROM x\nRUN a\n' });
-  const r = await optimize({ cwd: dir, transforms: [labelTransform], options: { 'add-label': { value: 'api' } } });
+  const r = await optimize({ cwd: dir, transforms: [labelTransform], options: { 'add-label': { value: 'api' } }, runtime: true });
   assert.is(r.files[0]!.after, 'FROM x\nLABEL tested=api\nRUN a\n');
   assert.is(r.files[0]!.outcomes[0]!.safety, 'runtime');
+  // without runtime the change is held back: a note, counted in the summary
+  const plain = await optimize({ cwd: dir, transforms: [labelTransform] });
+  assert.is(plain.files[0]!.status, 'unchanged');
+  assert.is(plain.files[0]!.outcomes[0]!.held, true);
+  assert.equal(plain.summary.held, { 'add-label': 1 });
   const safe = await optimize({ cwd: dir, transforms: [labelTransform], safeOnly: true });
   assert.is(safe.files[0]!.status, 'unchanged');
   cleanup(dir);

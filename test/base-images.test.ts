@@ -58,6 +58,14 @@ const expect: [string, string, number][] = [
   ['denoland/deno:2.0.0', 'deno', 0],
   ['mcr.microsoft.com/dotnet/aspnet:8.0', 'dotnet', 0],
   ['mcr.microsoft.com/dotnet/aspnet:8.0-jammy-chiseled', 'dotnet (chiseled)', 1654],
+  ['mcr.microsoft.com/dotnet/runtime-deps:8.0', 'dotnet', 0],
+  ['mcr.microsoft.com/dotnet/runtime-deps:8.0-jammy-chiseled', 'dotnet (chiseled)', 1654],
+  ['mcr.microsoft.com/dotnet/aspnet:6.0', 'dotnet aspnet (before 8.0)', 0],
+  ['docker:29-cli', 'docker (cli)', 0],
+  ['composer:2', 'composer', 0],
+  ['buildpack-deps:bookworm-curl', 'buildpack-deps', 0],
+  ['mcr.microsoft.com/powershell:lts-nanoserver-ltsc2022', 'powershell (windows)', 0],
+  ['mcr.microsoft.com/powershell:7.4-ubuntu-22.04', 'powershell', 0],
   ['scratch', 'scratch', 0],
   ['debian:bookworm-slim', 'debian', 0],
   ['ubuntu:24.04', 'ubuntu', 0],
@@ -83,6 +91,11 @@ look('every family in the table is covered above', () => {
 look('images whose entrypoint needs root say why', () => {
   for (const n of ['postgres', 'mysql', 'mariadb', 'redis', 'mongo', 'rabbitmq']) assert.match(lookupImage(parseImageRef(n)!)!.entrypointNeedsRoot ?? '', /root/);
   assert.is(lookupImage(parseImageRef('node:20')!)!.entrypointNeedsRoot, undefined);
+});
+look('dotnet: runtime-deps ships the app user (uid 1654); the aspnet images before 8.0 listen on 80 as root, 8.0 on 8080', () => {
+  assert.equal(lookupImage(parseImageRef('mcr.microsoft.com/dotnet/runtime-deps:8.0')!)!.users, { app: 1654 });
+  assert.equal(lookupImage(parseImageRef('mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim')!)!.listens, [80]);
+  assert.is(lookupImage(parseImageRef('mcr.microsoft.com/dotnet/aspnet:8.0')!)!.listens, undefined);
 });
 look('an unknown image is unknown', () => {
   assert.is(lookupImage(parseImageRef('registry.example.com/team/base:1')!), null);

@@ -33,7 +33,7 @@ const SERVICES: Record<string, string> = {
   'services/broken/Dockerfile': 'FROM debian:12\nRUN echo "unterminated\nRUN make\n',
   'services/clean/Dockerfile': 'FROM debian:12\nRUN apt-get update && apt-get install -y curl\n',
   // per-directory configs: a different transform with an option, a skip, an ignore, a package.json key
-  'services/gateway/.dockeroptrc.json': JSON.stringify({ only: ['non-root'], options: { 'non-root': { user: '10001' } } }),
+  'services/gateway/.dockeroptrc.json': JSON.stringify({ only: ['non-root'], runtime: true, options: { 'non-root': { user: '10001' } } }),
   'services/gateway/Dockerfile': 'FROM debian:12\nRUN apt-get update\nCMD ["gateway"]\n',
   'services/legacy/Dockerfile': MERGEABLE,
   'services/payments/dockeropt.config.json': JSON.stringify({ skip: ['merge-run', 'non-root', 'cache-mounts', 'split-copy', 'runner-stage', 'hoist-system-deps'] }),

@@ -151,15 +151,48 @@ check('--list, --help and --version', () => {
 
 check('the default pipeline labels each change: build-only, runtime for a new user', () => {
   const dir = tree({ Dockerfile: 'FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\nCMD ["curl", "--version"]\n' });
-  const r = cli([], dir);
+  const r = cli(['--runtime'], dir);
   assert.is(r.status, 0, r.stderr);
   assert.ok(r.stdout.includes('[build-only] merge-run:2'), r.stdout);
   assert.ok(r.stdout.includes('[build-only] cache-mounts:'), r.stdout);
   assert.ok(r.stdout.includes('[runtime] non-root:'), r.stdout);
-  const safe = cli(['--safe-only'], dir);
-  assert.not.ok(safe.stdout.includes('+USER 1001'), safe.stdout);
-  assert.ok(cli([], dir).stdout.includes('+USER 1001'));
+  assert.ok(r.stdout.includes('+USER 1001'));
   assert.not.ok(r.stdout.includes('pin-digests'), '~> network transforms are opt-in');
+  cleanup(dir);
+});
+check('a plain run holds runtime changes back, counts them in the summary, and --check agrees with --write', () => {
+  const text = 'FROM debian:12\nCOPY app /usr/local/bin/app\nCMD ["app"]\n';
+  const dir = tree({ Dockerfile: text });
+  const r = cli([], dir);
+  assert.is(r.status, 0, r.stderr);
+  assert.not.ok(r.stdout.includes('+USER 1001'), r.stdout);
+  assert.ok(r.stdout.includes('1 runtime change not applied (non-root ×1); review it and pass --runtime'), r.stdout);
+  // only a runtime change is pending: --write would change nothing, so --check passes (and says what is held back)
+  const c = cli(['--check'], dir);
+  assert.is(c.status, 0, c.stderr);
+  assert.ok(c.stderr.includes('1 runtime change not applied (non-root ×1)'), c.stderr);
+  assert.is(cli(['--write'], dir).status, 0);
+  assert.is(readFileSync(join(dir, 'Dockerfile'), 'utf8'), text);
+  // with --runtime both see the change
+  assert.is(cli(['--check', '--runtime'], dir).status, 1);
+  assert.is(cli(['--write', '--runtime'], dir).status, 0);
+  assert.ok(readFileSync(join(dir, 'Dockerfile'), 'utf8').includes('USER 1001\nCMD'));
+  assert.is(cli(['--check', '--runtime'], dir).status, 0);
+  // --safe-only is accepted (it is the default) and cannot be combined with --runtime
+  assert.is(cli(['--safe-only'], dir).status, 0);
+  const both = cli(['--safe-only', '--runtime'], dir);
+  assert.is(both.status, 2);
+  assert.ok(both.stderr.includes('--runtime and --safe-only cannot be used together'), both.stderr);
+  cleanup(dir);
+});
+check('--target names the stage that ships: the USER goes there, other runnable stages get a note', () => {
+  const dir = tree({ Dockerfile: 'FROM debian:12 AS app\nCOPY app /usr/local/bin/app\nCMD ["app"]\n\nFROM debian:12 AS debug\nCOPY app /usr/local/bin/app\nCMD ["app", "--debug"]\n' });
+  const r = cli(['--runtime', '--target', 'app', '--only', 'non-root', '--json'], dir);
+  const f = (JSON.parse(r.stdout) as { files: { diff: string; outcomes: { kind: string; line: number; message?: string }[] }[] }).files[0]!;
+  assert.ok(f.diff.includes('+USER 1001\n CMD ["app"]'), f.diff);
+  assert.ok(f.outcomes.some((o) => o.kind === 'note' && o.line === 7 && /does not ship \(--target builds it\)/.test(o.message ?? '')), JSON.stringify(f.outcomes));
+  const bad = cli(['--runtime', '--target', 'nope', '--only', 'non-root', '--json'], dir);
+  assert.ok(bad.stdout.includes('--target nope names no stage of this Dockerfile'), bad.stdout);
   cleanup(dir);
 });
 check.run();

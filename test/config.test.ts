@@ -146,8 +146,19 @@ precedence('per-directory options reach the transform', async () => {
     'a/Dockerfile': 'FROM x\nRUN a\n', 'b/Dockerfile': 'FROM x\nRUN a\n',
     'b/.dockeroptrc.json': '{"options":{"add-label":{"value":"from-b"}}}',
   });
-  const r = await optimize({ cwd: dir, transforms: [labelTransform] });
+  const r = await optimize({ cwd: dir, transforms: [labelTransform], runtime: true });
   assert.equal(r.files.map((f) => f.after), ['FROM x\nLABEL tested=yes\nRUN a\n', 'FROM x\nLABEL tested=from-b\nRUN a\n']);
+  cleanup(dir);
+});
+precedence('a config\'s "runtime": true applies runtime changes under it; "safeOnly": true wins over the caller\'s runtime', async () => {
+  const dir = tree({
+    'a/Dockerfile': 'FROM x\nRUN a\n', 'b/Dockerfile': 'FROM x\nRUN a\n', 'c/Dockerfile': 'FROM x\nRUN a\n',
+    'b/.dockeroptrc.json': '{"runtime":true}', 'c/.dockeroptrc.json': '{"safeOnly":true}',
+  });
+  const r = await optimize({ cwd: dir, transforms: [labelTransform] });
+  assert.equal(r.files.map((f) => f.status), ['unchanged', 'changed', 'unchanged']);
+  const all = await optimize({ cwd: dir, transforms: [labelTransform], runtime: true });
+  assert.equal(all.files.map((f) => f.status), ['changed', 'changed', 'unchanged']);
   cleanup(dir);
 });
 precedence('a bad config stops the run before anything is written', async () => {

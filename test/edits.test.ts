@@ -63,17 +63,21 @@ pipe('overlapping rewrites of one transform are an InternalError', async () => {
     assert.instance(e, InternalError);
   }
 });
-pipe('--safe-only keeps runtime changes out and says so', async () => {
-  const r = await runPipeline('FROM x\n', { transforms: [runtimeChange], safeOnly: true });
-  assert.is(r.text, 'FROM x\n');
-  assert.equal(r.outcomes.map((o) => o.kind), ['note', 'refuse']);
-  assert.ok(r.outcomes[0]!.message.startsWith('not applied (--safe-only'));
-  const full = await runPipeline('FROM x\n', { transforms: [runtimeChange] });
+pipe('runtime changes are held back by default, applied with runtime, and --safe-only wins over runtime', async () => {
+  for (const opts of [{}, { safeOnly: true }, { safeOnly: true, runtime: true }]) {
+    const r = await runPipeline('FROM x\n', { transforms: [runtimeChange], ...opts });
+    assert.is(r.text, 'FROM x\n');
+    assert.equal(r.outcomes.map((o) => o.kind), ['note', 'refuse']);
+    assert.ok(r.outcomes[0]!.message.startsWith('not applied (a runtime change: review it and pass --runtime)'));
+    assert.is(r.outcomes[0]!.held, true);
+  }
+  const full = await runPipeline('FROM x\n', { transforms: [runtimeChange], runtime: true });
   assert.is(full.text, 'FROM y\n');
   assert.is(full.outcomes[0]!.safety, 'runtime');
+  assert.is(full.outcomes[0]!.held, undefined);
 });
 pipe('the BOM stays in front and offsets never count it', async () => {
-  const r = await runPipeline('\uFEFFFROM x\n', { transforms: [runtimeChange] });
+  const r = await runPipeline('\uFEFFFROM x\n', { transforms: [runtimeChange], runtime: true });
   assert.is(r.text, '\uFEFFFROM y\n');
 });
 pipe.run();

@@ -163,7 +163,8 @@ function cliAsync(args: string[], cwd: string): Promise<number | null> {
 
 interface JsonOutcome { transform: string; line: number; kind: string; message?: string; reason?: string; safety?: string }
 function cliJson(dir: string, rel: string, args: string[] = []): { status: string; outcomes: JsonOutcome[]; error?: { message: string } } {
-  const r = cli(['--json', ...args, rel], dir);
+  // the language server shows every pending rewrite, runtime ones included: the CLI's --runtime run
+  const r = cli(['--json', '--runtime', ...args, rel], dir);
   return (JSON.parse(r.stdout) as { files: { status: string; outcomes: JsonOutcome[]; error?: { message: string } }[] }).files[0]!;
 }
 
@@ -231,7 +232,7 @@ diag('the file\'s path decides the config file, .dockeroptignore and the build c
       assert.ok(b.some((d) => d.code === 'split-copy' && d.severity === 3), JSON.stringify(b));
       assertMatchesCli(b, cliJson(dir, 'b/Dockerfile').outcomes);
       const fixAll = (await c.actions(bUri, { only: ['source.fixAll'] }))[0]!;
-      assert.is(c.apply(bUri, fixAll), cliWrite(dir, 'b/Dockerfile', npm, ['--safe-only']));
+      assert.is(c.apply(bUri, fixAll), cliWrite(dir, 'b/Dockerfile', npm));
       assert.equal(await c.diagnostics(await c.open(join(dir, 'c/Dockerfile'), ONLY_MERGE)), [], 'ignored by .dockeroptignore');
       // the same text in a document with no file (untitled): no config, no context, the default pipeline
       const u = await c.diagnostics(await c.open('untitled:Untitled-1', npm));
@@ -339,7 +340,7 @@ fixes('quick fixes on a file with several changes: the same edits as the CLI\'s 
     await withServer({ folder: dir }, async (c) => {
       const uri = await c.open(join(dir, 'api/Dockerfile'), EXAMPLE);
       const diags = await c.diagnostics(uri);
-      const sarif = JSON.parse(cli(['--format', 'sarif', 'api/Dockerfile'], dir).stdout) as {
+      const sarif = JSON.parse(cli(['--format', 'sarif', '--runtime', 'api/Dockerfile'], dir).stdout) as {
         runs: { results: { ruleId: string; message: { text: string }; fixes?: { artifactChanges: { replacements: { deletedRegion: { startLine: number; startColumn: number; endLine: number; endColumn: number }; insertedContent: { text: string } }[] }[] }[] }[] }[];
       };
       const acts = await c.actions(uri);
@@ -360,7 +361,7 @@ fixes('quick fixes on a file with several changes: the same edits as the CLI\'s 
       const forMounts = quickFixes(await c.actions(uri, { range: mounts.range, diagnostics: [mounts] }));
       const viaAll = forMounts.find((a) => a.title.startsWith('dockeropt: apply all build-only changes (this change builds on an earlier one: [build-only] cache-mounts: added cache mounts'))!;
       assert.ok(viaAll, JSON.stringify(forMounts.map((a) => a.title)));
-      assert.is(c.apply(uri, viaAll), cliWrite(dir, 'api/Dockerfile', EXAMPLE, ['--safe-only']));
+      assert.is(c.apply(uri, viaAll), cliWrite(dir, 'api/Dockerfile', EXAMPLE));
     });
   } finally { cleanup(dir); }
 });
@@ -379,13 +380,13 @@ fixes('applying the quick fixes one at a time, as a person would, ends at the CL
         await c.change(uri, c.apply(uri, fix));
       }
       assert.equal(applied, ['[build-only] merge-run', '[build-only] cache-mounts', '[build-only] cache-mounts', '[runtime] non-root']);
-      assert.is(c.texts.get(uri)!.text, cliWrite(dir, 'api/Dockerfile', EXAMPLE));
+      assert.is(c.texts.get(uri)!.text, cliWrite(dir, 'api/Dockerfile', EXAMPLE, ['--runtime']));
       assert.equal((await c.diagnostics(uri)).filter((d) => d.severity === 3), [], 'nothing pending any more');
     });
   } finally { cleanup(dir); }
 });
 
-fixes('fix-all: every build-only change (the CLI\'s --write --safe-only); with runtime: true every change (the CLI\'s --write)', async () => {
+fixes('fix-all: every build-only change (the CLI\'s plain --write); with runtime: true every change (the CLI\'s --write --runtime)', async () => {
   const dir = tree({ 'api/Dockerfile': EXAMPLE, 'm/Dockerfile': ONLY_MERGE });
   try {
     await withServer({ folder: dir, documentChanges: false }, async (c) => {
@@ -395,7 +396,7 @@ fixes('fix-all: every build-only change (the CLI\'s --write --safe-only); with r
       assert.equal(only.map((a) => [a.kind, a.title]), [['source.fixAll.dockeropt', 'dockeropt: apply all build-only changes']]);
       assert.ok(only[0]!.edit!.changes, 'plain changes for a client without documentChanges');
       const safe = c.apply(uri, only[0]!);
-      assert.is(safe, cliWrite(dir, 'api/Dockerfile', EXAMPLE, ['--safe-only']));
+      assert.is(safe, cliWrite(dir, 'api/Dockerfile', EXAMPLE));
       assert.ok(!safe.includes('USER 1001'));
       // a file with build-only changes only: fix-all is the CLI's --write
       const m = await c.open(join(dir, 'm/Dockerfile'), ONLY_MERGE);
@@ -407,12 +408,12 @@ fixes('fix-all: every build-only change (the CLI\'s --write --safe-only); with r
       await c.until('re-analysis', () => c.published.filter((p) => p.uri === uri).length >= 2);
       const all = (await c.actions(uri, { only: ['source.fixAll'] }))[0]!;
       assert.is(all.title, 'dockeropt: apply all changes (runtime included)');
-      assert.is(c.apply(uri, all), cliWrite(dir, 'api/Dockerfile', EXAMPLE));
+      assert.is(c.apply(uri, all), cliWrite(dir, 'api/Dockerfile', EXAMPLE, ['--runtime']));
       // a change that builds on another is now offered through fix-all, which includes it
       const mounts = (await c.diagnostics(uri)).find((d) => d.code === 'cache-mounts' && d.message.includes('added cache mounts'))!;
       assert.ok(mounts.message.endsWith('offered only with "dockeropt: apply all changes (runtime included)")'), mounts.message);
       // nothing left to do: no fix-all
-      const done = await c.open(join(dir, 'done'), cliWrite(dir, 'api/Dockerfile', EXAMPLE));
+      const done = await c.open(join(dir, 'done'), cliWrite(dir, 'api/Dockerfile', EXAMPLE, ['--runtime']));
       await c.diagnostics(done);
       assert.equal(await c.actions(done, { only: ['source.fixAll'] }), []);
     });
@@ -454,12 +455,14 @@ fixes('the pragma is offered only where it works: not for a refusal the transfor
     assert.is(await offered(directive), false, 'the directive goes above every instruction');
     const mounts = diags.find((d) => d.code === 'cache-mounts' && d.message.includes('added cache mounts'))!;
     assert.is(await offered(mounts), true);
-    // non-root puts USER above the comments before CMD, so a pragma there does not stop it (the CLI agrees)
+    // non-root puts USER above the comments before CMD; a pragma anywhere in them stops it (the CLI agrees)
     const user = diags.find((d) => d.code === 'non-root' && d.severity === 3)!;
-    assert.is(await offered(user), false);
+    assert.is(await offered(user), true);
     const dir = tree({ Dockerfile: EXAMPLE.replace('CMD [', '# dockeropt ignore=non-root\nCMD [') });
     try {
-      assert.ok(cli(['--no-config', 'Dockerfile'], dir).stdout.includes('[runtime] non-root:'));
+      const out = cli(['--no-config', '--runtime', 'Dockerfile'], dir).stdout;
+      assert.not.ok(out.includes('[runtime] non-root:'), out);
+      assert.not.ok(out.includes('+USER'), out);
     } finally { cleanup(dir); }
   });
 });

@@ -68,7 +68,7 @@ produced.run();
 const pair = suite('runner-stage then non-root');
 for (const c of loadCases().filter((x) => x.transform === 'runner-stage' && x.output !== null)) {
   pair(`${c.name}: the runner runs as a non-root user, and a second run changes nothing`, async () => {
-    const opts = { transforms: [runnerStage, nonRoot], options: { 'runner-stage': { ...(c.options ?? {}) } } };
+    const opts = { transforms: [runnerStage, nonRoot], options: { 'runner-stage': { ...(c.options ?? {}) } }, runtime: true };
     const once = await runPipeline(c.input, opts);
     assert.equal(errorsOf(once.text), []);
     const stages = new DocView(once.text).stages();
@@ -90,7 +90,7 @@ for (const c of loadCases().filter((x) => x.transform === 'runner-stage' && x.ou
 }
 pair('node service: USER 1001 lands in the runner, before its CMD', async () => {
   const input = ['FROM node:20', 'WORKDIR /app', 'COPY package*.json ./', 'RUN npm ci', 'COPY . .', 'EXPOSE 3000', 'CMD ["node", "server.js"]', ''].join('\n');
-  const r = await runPipeline(input, { transforms: [runnerStage, nonRoot] });
+  const r = await runPipeline(input, { transforms: [runnerStage, nonRoot], runtime: true });
   assert.is(r.text, [
     'FROM node:20 AS build', 'WORKDIR /app', 'COPY package*.json ./', 'RUN npm ci', 'COPY . .', '',
     'FROM node:20-slim', 'WORKDIR /app', 'COPY --from=build /app /app', 'EXPOSE 3000', 'USER 1001', 'CMD ["node", "server.js"]', '',

@@ -20,7 +20,9 @@ async function runCase(c: Case, input: string): Promise<{ text: string; outcomes
   const setup = await setupCase(c);
   try {
     const selected = c.transform === 'pipeline' ? selectTransforms() : [transformById(c.transform)!];
-    const options = resolveOptions(selected, Object.fromEntries(selected.map((t) => [t.id, { ...setup.options, ...(c.options ?? {}) }])));
+    // options.json may say "runtime": false to show a plain --write (runtime rewrites held back); default: --runtime
+    const { runtime = true, ...given } = (c.options ?? {}) as { runtime?: boolean };
+    const options = resolveOptions(selected, Object.fromEntries(selected.map((t) => [t.id, { ...setup.options, ...given }])));
     const opts: PipelineOptions = {
       transforms: selected,
       options,
@@ -28,6 +30,7 @@ async function runCase(c: Case, input: string): Promise<{ text: string; outcomes
       file: `${c.transform}/${c.name}/input.Dockerfile`,
       buildContext: contextFs(setup.contextDir ?? c.contextDir),
       services: setup.services,
+      runtime,
     };
     return await runPipeline(input, opts);
   } finally {

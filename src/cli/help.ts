@@ -30,7 +30,8 @@ a comment "# dockeropt ignore-file" anywhere leaves the whole file alone.`;
 
 /** HELP and, under "Transform options", every transform's flags tagged with its id. */
 function helpText(transforms: readonly Transform<any>[]): string {
-  const extra = transforms.flatMap((t) => Object.entries(t.flags ?? {}).map(([f, d]) => {
+  // a transform flag that is also one of the CLI's (--target) is listed once, with the CLI's
+  const extra = transforms.flatMap((t) => Object.entries(t.flags ?? {}).filter(([f]) => !(f in FLAGS)).map(([f, d]) => {
     const name = `      --${f}${d.type === 'string' ? ' X' : ''}`;
     return (name.length < 25 ? name.padEnd(25) : `${name}\n${' '.repeat(25)}`) + `${d.help} [${t.id}]`;
   }));

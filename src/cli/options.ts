@@ -65,6 +65,7 @@ export async function buildOptions(flags: Flags, io: Io): Promise<CliOptions> {
       options,
       write: Boolean(v.write),
       safeOnly: Boolean(v['safe-only']),
+      runtime: Boolean(v.runtime),
       ...(contextFor ? { contextFor } : {}),
       ...(v['no-config'] ? { config: false as const } : v.config !== undefined ? { config: v.config } : {}),
       ...(jobs ? { jobs } : {}),
@@ -93,13 +94,14 @@ function formatAndModes(v: Values): Format {
   if (v.interactive && (v.check || f !== 'human')) throw new UsageError(`--interactive cannot be used with ${v.check ? '--check' : `--format ${f}`}`, 'Review interactively, or produce a report for CI, not both.');
   if (v['per-change'] && !v.interactive) throw new UsageError('--per-change needs --interactive');
   if (v.config !== undefined && v['no-config']) throw new UsageError('--config and --no-config cannot be used together');
+  if (v.runtime && v['safe-only']) throw new UsageError('--runtime and --safe-only cannot be used together', '--safe-only (build-only changes) is the default; --runtime adds the runtime ones.');
   return f as Format;
 }
 
 /** `--verify[=cache]` with `--builder` and `--target`, which need it; not with --interactive. */
 function verifyOf(v: Values): CliOptions['verify'] {
   if (v.verify !== undefined && v.verify !== 'build' && v.verify !== 'cache') throw new UsageError(`--verify takes no value or =cache (got ${v.verify})`);
-  for (const f of ['builder', 'target'] as const) if (v[f] !== undefined && v.verify === undefined) throw new UsageError(`--${f} needs --verify`);
+  if (v.builder !== undefined && v.verify === undefined) throw new UsageError('--builder needs --verify');
   if (v.builder !== undefined && !['docker', 'podman', 'buildah'].includes(v.builder)) throw new UsageError(`--builder must be docker, podman or buildah (got ${v.builder})`);
   if (v.verify !== undefined && v.interactive) throw new UsageError('--verify cannot be used with --interactive');
   return v.verify === undefined ? null : { cache: v.verify === 'cache', progress: null };

@@ -83,7 +83,10 @@ async function reportCheck(b: Batch, o: CliOptions, io: Io): Promise<void> {
   for (const x of f) io.stderr.write(`dockeropt: ${human.formatError(x)}\n`);
   if (o.quiet) return;
   const failedNote = f.length ? `; ${f.length} file${f.length === 1 ? '' : 's'} could not be checked` : '';
-  io.stderr.write(p.length ? `${p.length} file${p.length === 1 ? '' : 's'} would be rewritten; run dockeropt --write${failedNote}\n` : f.length ? `No pending changes in the files that could be read${failedNote}\n` : 'All Dockerfiles are optimized.\n');
+  io.stderr.write(p.length ? `${p.length} file${p.length === 1 ? '' : 's'} would be rewritten; run dockeropt --write${o.optimize.runtime ? ' --runtime' : ''}${failedNote}\n` : f.length ? `No pending changes in the files that could be read${failedNote}\n` : 'All Dockerfiles are optimized.\n');
+  // held-back runtime changes do not make --check fail (--write would not write them): said, not counted
+  const held = human.heldBackLine(b.result);
+  if (held) io.stderr.write(`${held}\n`);
 }
 
 /** After --interactive: the summary of what was written, failed files, the patch of what was accepted. */

@@ -9,8 +9,8 @@
  *   is offered as a quick fix of its own only when its transform, run alone on the document's text,
  *   proposes exactly the same edits (mapped back to the text with src/report/locate.ts); otherwise it
  *   builds on an earlier change and is offered only within fix-all.
- * - the fix-all text: every build-only rewrite (the CLI's `--write --safe-only`), or every rewrite when
- *   the `runtime` setting is on (the CLI's `--write`).
+ * - the fix-all text: every build-only rewrite (the CLI's plain `--write`), or every rewrite when
+ *   the `runtime` setting is on (the CLI's `--write --runtime`).
  *
  * Nothing here writes a file, and a network transform (pin-digests) runs only when the editor's own
  * `only` setting names it: a config file alone does not make the server contact a registry.
@@ -36,6 +36,8 @@ export interface RunSetup {
   buildContext: ContextFs;
   /** A config file's `safeOnly`. */
   safeOnly: boolean;
+  /** A config file's `"runtime": true` (the CLI's plain `--write` then applies runtime rewrites). */
+  runtime?: boolean;
   /** The path as transforms name it in messages. */
   file: string;
 }
@@ -155,7 +157,7 @@ export async function analyse(req: AnalyseRequest): Promise<Analysis> {
   };
 
   // fix-all: runtime rewrites only when the settings say so (and a config's safeOnly does not forbid them)
-  const fixAllRuntime = req.settings.runtime && !setup.safeOnly;
+  const fixAllRuntime = (req.settings.runtime || Boolean(setup.runtime)) && !setup.safeOnly;
   const anyRuntime = rewrites.some((o) => o.safety === 'runtime');
   let fixAll = full.text;
   let safeOutcomes: ReportedOutcome[] | null = null;
@@ -204,7 +206,8 @@ export function runOn(text: string, setup: RunSetup, over: { transforms?: readon
     state: setup.state,
     file: setup.file,
     buildContext: setup.buildContext,
-    ...(over.safeOnly ?? setup.safeOnly ? { safeOnly: true } : {}),
+    // every rewrite (quick fixes offer runtime ones too), unless only the build-only ones are asked for
+    ...(over.safeOnly ?? setup.safeOnly ? {} : { runtime: true }),
     ...(signal ? { signal } : {}),
   });
 }
@@ -238,7 +241,7 @@ async function setupFor(req: AnalyseRequest): Promise<RunSetup | null> {
   const key = JSON.stringify([transforms.map((t) => t.id), options, cwd]);
   let state = req.cache.states.get(key);
   if (!state) req.cache.states.set(key, (state = await prepareTransforms(transforms, options, { cwd })));
-  return { transforms, options, state, buildContext, safeOnly: Boolean(fileSettings.safeOnly), file };
+  return { transforms, options, state, buildContext, safeOnly: Boolean(fileSettings.safeOnly), runtime: Boolean(fileSettings.runtime), file };
 }
 
 /** The innermost workspace folder holding `path`. */

@@ -107,8 +107,21 @@ export function summaryText(r: RunResult, c: Colors, mode: { write: boolean }): 
     const b = v.buildOnly;
     lines.push(`verify: ${v.identical} identical, ${v.different} different, ${v.unverified} unverified; build-only changes: ${b.identical} identical, ${b.different} different, ${b.unverified} unverified${v.bugs ? c.red(` (${v.bugs} changed the image: a dockeropt bug)`) : ''}`);
   }
+  const held = heldBackLine(r);
+  if (held) lines.push(c.yellow(held));
   for (const f of r.files) if (f.status === 'error') lines.push(c.red(`error: ${formatError(f)}`));
   return lines.join('\n');
+}
+
+/**
+ * The held-back line of the summary: `3 runtime changes not applied (non-root ×2, runner-stage ×1);
+ * review them and pass --runtime`, or null when none was held back.
+ */
+export function heldBackLine(r: Pick<RunResult, 'summary'>): string | null {
+  const held = Object.entries(r.summary.held ?? {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const total = held.reduce((n, [, k]) => n + k, 0);
+  if (total === 0) return null;
+  return `${total} runtime change${total === 1 ? '' : 's'} not applied (${held.map(([t, n]) => `${t} ×${n}`).join(', ')}); review ${total === 1 ? 'it' : 'them'} and pass --runtime`;
 }
 
 /**

@@ -1,3 +1,4 @@
 FROM alpine:3.20
+COPY app /usr/local/bin/app
+CMD ["app"]
 RUN apk add --no-cache curl
-COPY run.sh /usr/local/bin/run.sh

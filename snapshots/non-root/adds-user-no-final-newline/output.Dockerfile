@@ -1,4 +1,5 @@
 FROM alpine:3.20
+COPY app /usr/local/bin/app
+CMD ["app"]
 RUN apk add --no-cache curl
-COPY run.sh /usr/local/bin/run.sh
 USER 1001

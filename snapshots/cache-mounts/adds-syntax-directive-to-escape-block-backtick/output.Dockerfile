@@ -1,7 +1,0 @@
-# syntax=docker/dockerfile:1
-# escape=`
-# check=skip=JSONArgsRecommended
-FROM python:3.12-slim
-RUN --mount=type=cache,target=/root/.cache/pip `
-    pip install `
-    -r requirements.txt

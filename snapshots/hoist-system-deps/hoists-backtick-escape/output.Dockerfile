@@ -1,6 +1,0 @@
-# escape=`
-FROM debian:12
-RUN apt-get update `
-    && apt-get install -y curl
-WORKDIR /app
-COPY . .

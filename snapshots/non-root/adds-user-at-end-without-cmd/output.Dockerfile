@@ -1,7 +1,0 @@
-FROM node:20
-WORKDIR /usr/src/app
-COPY package*.json ./
-RUN npm ci
-COPY . .
-EXPOSE 3000
-USER 1001

@@ -1,0 +1,8 @@
+FROM debian:12 AS prod
+COPY app /usr/local/bin/app
+USER 1001
+CMD ["app"]
+
+FROM debian:12 AS dev
+COPY app /usr/local/bin/app
+CMD ["app", "--dev"]

@@ -1,0 +1,8 @@
+FROM debian:12 AS app
+COPY app /usr/local/bin/app
+USER 1001
+CMD ["app"]
+
+FROM debian:12 AS debug
+RUN apt-get update && apt-get install -y gdb
+CMD ["gdb", "app"]

@@ -1,0 +1,5 @@
+FROM debian:12
+COPY app /usr/local/bin/app
+# start the app
+# dockeropt ignore=non-root
+CMD ["app"]

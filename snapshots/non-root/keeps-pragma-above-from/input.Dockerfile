@@ -1,0 +1,4 @@
+# dockeropt ignore=non-root
+FROM debian:12
+COPY app /usr/local/bin/app
+CMD ["app"]

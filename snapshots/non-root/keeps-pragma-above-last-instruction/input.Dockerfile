@@ -1,0 +1,5 @@
+FROM debian:12
+COPY app /usr/local/bin/app
+CMD ["app"]
+# dockeropt ignore=all
+RUN apt-get update

@@ -1,0 +1,3 @@
+#!/bin/sh
+chown -R app /data
+exec "$@"

@@ -1,0 +1,4 @@
+FROM bitnami/node:20
+RUN install_packages curl
+USER root
+CMD ["node", "server.js"]
