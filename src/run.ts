@@ -143,6 +143,12 @@ export async function readDockerfile(path: string, display: string): Promise<{ b
     throw new FileError('is not valid UTF-8 text; skipped', display, { hint: 'convert the file to UTF-8', cause: e });
   }
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) text = '\uFEFF' + text;
+  checkLineLimits(text, display);
+  return { bytes, text };
+}
+
+/** Refuses text with a line longer than MAX_LINE_CHARS or more than MAX_LINES lines (the parser's time grows with both). */
+export function checkLineLimits(text: string, display: string): void {
   let lineNo = 0;
   for (let start = 0; start <= text.length; lineNo++) {
     const nl = text.indexOf('\n', start);
@@ -154,7 +160,6 @@ export async function readDockerfile(path: string, display: string): Promise<{ b
     if (nl === -1) break;
     start = nl + 1;
   }
-  return { bytes, text };
 }
 
 /** Runs the pipeline over every Dockerfile the paths name; one failing file never stops the batch. */

@@ -24,7 +24,7 @@ import { sortEdits, type Edit } from '../edits.js';
 import { FileError } from '../errors.js';
 import { prepareTransforms, resolveOptions, runPipeline, type PipelineResult } from '../pipeline.js';
 import { locate } from '../report/locate.js';
-import { describeError, MAX_FILE_BYTES, MAX_LINE_CHARS, MAX_LINES } from '../run.js';
+import { checkLineLimits, describeError, MAX_FILE_BYTES } from '../run.js';
 import type { ContextFs, ReportedOutcome, Transform } from '../types.js';
 import type { LspSettings } from './settings.js';
 
@@ -261,17 +261,7 @@ function checkLimits(text: string, display: string): void {
   if (nul !== -1) throw new FileError('looks like a binary file (it contains a NUL byte); skipped', display, { line: text.slice(0, nul).split('\n').length });
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_FILE_BYTES) throw new FileError(`is ${(bytes / 1048576).toFixed(1)} MB, over the ${MAX_FILE_BYTES / 1048576} MB limit for a Dockerfile; skipped`, display);
-  let lineNo = 0;
-  for (let start = 0; start <= text.length; lineNo++) {
-    const nl = text.indexOf('\n', start);
-    const end = nl === -1 ? text.length : nl;
-    if (end - start > MAX_LINE_CHARS) {
-      throw new FileError(`line ${lineNo + 1} is ${end - start} characters long, over the ${MAX_LINE_CHARS} this tool processes; skipped`, display, { line: lineNo + 1 });
-    }
-    if (lineNo >= MAX_LINES) throw new FileError(`has more than ${MAX_LINES} lines, over what this tool processes; skipped`, display);
-    if (nl === -1) break;
-    start = nl + 1;
-  }
+  checkLineLimits(text, display);
 }
 
 export function lineStarts(text: string): number[] {
