@@ -361,7 +361,7 @@ const HISTORY_BUILTINS = new Set(['hash', 'type', 'times', 'compgen']);
  * Commands the earlier RUN may run by name that the later one may run again: a distribution package never
  * installs a second copy of the package manager elsewhere on PATH, so the path the shell cached stays right.
  */
-const PACKAGE_MANAGERS = new Set(['apt-get', 'apt', 'apk', 'dnf', 'yum', 'microdnf', 'tdnf', 'zypper', 'dpkg', 'rpm']);
+const PACKAGE_MANAGERS = new Set(['apt-get', 'apt', 'apk', 'dnf', 'yum', 'microdnf', 'tdnf', 'zypper', 'dpkg', 'rpm', 'pacman']);
 
 /** Command names the earlier RUN's own shell looks up on PATH (and so caches). */
 function cachedNames(p: ParsedShell): Set<string> {
