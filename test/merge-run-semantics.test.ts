@@ -202,8 +202,10 @@ sem('every construct, as the earlier RUN before an observer of all shell state a
   for (const c of [...FREE, ...CHANGERS]) seqs.push([c, OBSERVE]);
   // the shell caches command paths for the whole joined chain, not only for the RUN right before
   seqs.push(['tool', 'mkdir -p p0 && printf "#!/bin/sh\\necho new\\n" > p0/tool && chmod +x p0/tool', 'tool']);
-  // no SHELL (dash, bash, BusyBox) and SHELL sh -e (dash -e, bash -e); the random sequences cover the other SHELLs
-  const cases = [MODES[0]!, MODES[2]!].flatMap((mode) => seqs.map((cmds) => ({ cmds, mode, backtick: false })));
+  // no SHELL (dash, bash, BusyBox), and SHELL sh -e (dash -e, bash -e) for what errexit can act on differently
+  // inside: groups, subshells, pipelines, and-or lists; the random sequences cover the other SHELLs
+  const cases = seqs.map((cmds) => ({ cmds, mode: MODES[0]!, backtick: false }));
+  for (const cmds of seqs) if (/[({|&;]/.test(cmds[0]!)) cases.push({ cmds, mode: MODES[2]!, backtick: false });
   // each command as the later RUN, without a SHELL; the later-RUN hazards also after a failure and after `tool`
   for (const c of FREE) cases.push({ cmds: ['echo a', c], mode: MODES[0]!, backtick: false });
   for (const c of LATER_SIDE) for (const first of ['false', 'tool']) cases.push({ cmds: [first, c], mode: MODES[0]!, backtick: false });
