@@ -21,7 +21,7 @@ import { sarifValidator } from './helpers/batch.js';
 
 const MERGEABLE = 'FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n';
 const MERGED = 'FROM debian:12\nRUN apt-get update \\\n    && apt-get install -y curl\n';
-const MERGEABLE_NODE = 'FROM node:20\nWORKDIR /app\nRUN npm ci\nRUN npm run build\n';
+const MERGEABLE_NODE = 'FROM node:20\nWORKDIR /app\nRUN npm ci\nRUN node scripts/build.js\n';
 
 const SERVICES: Record<string, string> = {
   // the repository's config: only merge-run, so the scenario does not move with the other transforms

@@ -39,6 +39,13 @@ import { ensureCommands } from './helpers/packages.js';
 ensureCommands([['dash', 'dash'], ['bash', 'bash'], ['busybox', 'busybox']]);
 
 /** `%` is a Dockerfile line continuation (the escape character, a newline, indentation). */
+/** Later-RUN hazards: `;`, `||`, `&` at the top level, and what depends on the commands before it in the same shell. */
+const LATER_SIDE = [
+  'echo p || echo q', 'echo b; true', 'true &', 'type tool', 'hash', 'echo "$_"', 'echo $LINENO', 'set | grep -c "^[XY]="',
+  'echo "${!PRE*}"', 'cat <(echo ps)', 'echo "${PRESET/1/one}"', 'command -v tool', 'tool',
+];
+/** Processes an earlier RUN leaves running, which the build kills when that RUN ends. */
+const LINGERING = ['(sleep 0.2; echo late > late1) & echo fg', 'echo x > >(sleep 0.2; cat > late2)', '(sleep 0.2; echo late > late3 &)'];
 const FREE = [
   // state-free: merge-run may join after these
   'echo a', 'printf "%s\\n" p', 'true', 'false', ':', 'test -d sub', '[ -f g ]', 'mkdir -p sub', 'touch g', 'ls', 'cat g',
@@ -51,19 +58,17 @@ const FREE = [
   '(if true; then echo in-sub; fi)', '(false; echo sub-went-on)', 'true && (false; echo sub-and)', '{ false; echo grp; } | cat',
   'tool && mkdir -p p0 && printf "#!/bin/sh\\necho new\\n" > p0/tool && chmod +x p0/tool', 'echo tail\\', 'echo "two%words"',
   'echo "$-" | tr -d "hBcm" | wc -c', 'printf %s "$PRESET" > f2', 'echo "$0" | sed "s|.*/||"', 'echo ${PRESET:+set}',
-  // later-RUN side: ;, ||, & at the top level, and what depends on the commands before it in the same shell
-  'echo p || echo q', 'echo b; false', 'true &', 'type tool', 'hash', 'echo "$_"', 'echo $LINENO', 'set | grep -c "^[XY]="',
-  'echo "${!PRE*}"', 'cat <(echo ps)', 'echo "${PRESET/1/one}"',
+  ...LATER_SIDE,
 ];
 const CHANGERS = [
   // refused in the earlier RUN
   'cd sub', 'cd sub 2>/dev/null || mkdir sub', 'command cd sub', 'export X=1', 'X=2', 'Y=1 :', ': ${X:=3}', 'echo ${Y:=4}',
   'echo $((N=5))', 'echo $((PRESET))', 'read R < g', 'for i in 1 2; do echo "i$i"; done', 'set -e', 'set -- a b', 'set -u',
-  'umask 077', 'trap "echo trapped" EXIT', 'f() { echo f; }', 'alias e=echo', 'exec >> f3', 'exit 1', 'exit 0', 'let L=1',
+  'umask 077', 'trap "echo trapped" EXIT', ...LINGERING, 'f() { echo f; }', 'alias e=echo', 'exec >> f3', 'exit 1', 'exit 0', 'let L=1',
   'declare D=1', 'shopt -s nullglob', 'eval "E=1"', 'shift', 'hash -r', 'sleep 0.01 &', 'printf -v P %s 1', '$CMDVAR',
   'if true; then cd sub; fi', 'while false; do :; done', 'case x in x) echo cx;; esac', '{ cd sub; }', '{ echo grp2; }',
   '[[ -d sub ]]', '((N=1))', 'echo "$(( $(echo 1) + 1 ))"', 'echo fd {fd}>f4', '. /dev/null', 'getopts a o', 'pushd sub',
-  'c[d] sub', 'echo $((EXPR))', 'echo "${!REF}"', '$CMDVAR sub', 'X=4 :', 'true ${Y:=5}',
+  'c? /', 'echo $((EXPR))', 'echo "${!REF}"', '$CMDVAR sub', 'X=4 :', 'true ${Y:=5}',
 ];
 /** Prints every piece of state the changers change (and what a cached `tool` path changes). */
 const OBSERVE = '{ echo "x=$X y=$Y i=$i R=$R L=$L D=$D E=$E N=$N P=$P o=$o ${PWD##*/} $#:$*"; umask; '
@@ -90,8 +95,10 @@ function dockerfile(cmds: string[], mode: Mode, backtick: boolean): string {
 }
 
 // For every case directory: runs its RUN texts one after another, each in a fresh shell (the shell and its
-// options are in the case's `rt`), in its work directory, stopping at the first failure, whose status it
-// records. One driver process runs a whole batch: spawning one per case from Node costs more than the shells.
+// options are in the case's `rt`) in a session of its own, in its work directory, stopping at the first
+// failure, whose status it records. When a RUN's shell exits, what it left running is killed, as a build
+// ends the RUN's container. One driver process runs a whole batch: spawning one per case from Node costs
+// more than the shells.
 const DRIVER = `for c in "$ROOT"/c*; do (
   cd "$c/work" || exit 1
   PATH="$c/work/p0:$c/bin:/usr/bin:/bin" HOME="$c" LANG=C PRESET=1 EXPR='Y=7' REF='arr[Y=9]' CMDVAR=cd
@@ -99,7 +106,10 @@ const DRIVER = `for c in "$ROOT"/c*; do (
   read -r rt < "$c/rt"; i=1
   while [ -f "$c/runs/$i" ]; do
     IFS= read -r s < "$c/runs/$i"
-    $rt "$s" >> "$c/out" 2>/dev/null </dev/null || { echo "$?" > "$c/status"; exit 0; }
+    setsid $rt "$s" >> "$c/out" 2>/dev/null </dev/null & p=$!
+    wait $p; st=$?
+    kill -9 -$p 2>/dev/null
+    [ $st = 0 ] || { echo $st > "$c/status"; exit 0; }
     i=$((i+1))
   done
 ); done`;
@@ -110,7 +120,7 @@ interface Job { text: string; runtime: string[] }
  * What running each Dockerfile's RUNs under its shell did: stdout, exit status, the files left behind
  * (names, modes, contents). Every RUN gets the same environment, as ENV gives it, with values that make
  * the refused constructs show (EXPR='Y=7' for arithmetic, REF='arr[Y=9]' for indirection, CMDVAR=cd, and
- * a file named cd for the glob c[d]); p0, which a RUN may create, comes first on PATH, before bin/ with a
+ * a file named cd for the glob c?); p0, which a RUN may create, comes first on PATH, before bin/ with a
  * `tool` that prints "old".
  */
 function executeAll(jobs: Job[]): string[] {
@@ -119,7 +129,7 @@ function executeAll(jobs: Job[]): string[] {
     const c = join(root, `c${String(k).padStart(6, '0')}`);
     for (const d of ['work', 'runs', 'bin']) mkdirSync(join(c, d), { recursive: true });
     writeFileSync(join(c, 'bin', 'tool'), '#!/bin/sh\necho old\n');
-    // a file named cd, so the glob c[d] expands to the builtin's name
+    // a file named cd, so the glob c? expands to the builtin's name
     writeFileSync(join(c, 'work', 'cd'), '');
     chmodSync(join(c, 'bin', 'tool'), 0o755);
     writeFileSync(join(c, 'rt'), job.runtime.join(' ') + '\n');
@@ -192,10 +202,15 @@ sem('every construct, as the earlier RUN before an observer of all shell state a
   for (const c of [...FREE, ...CHANGERS]) seqs.push([c, OBSERVE]);
   // the shell caches command paths for the whole joined chain, not only for the RUN right before
   seqs.push(['tool', 'mkdir -p p0 && printf "#!/bin/sh\\necho new\\n" > p0/tool && chmod +x p0/tool', 'tool']);
-  // no SHELL (dash, bash, BusyBox) and SHELL sh -e (dash -e, bash -e); the random sequences cover the other SHELLs
-  const cases = [MODES[0]!, MODES[2]!].flatMap((mode) => seqs.map((cmds) => ({ cmds, mode, backtick: false })));
-  // each command as the later RUN, without a SHELL
+  // no SHELL (dash, bash, BusyBox), and SHELL sh -e (dash -e, bash -e) for what errexit can act on differently
+  // inside: groups, subshells, pipelines, and-or lists; the random sequences cover the other SHELLs
+  const cases = seqs.map((cmds) => ({ cmds, mode: MODES[0]!, backtick: false }));
+  for (const cmds of seqs) if (/[({|&;]/.test(cmds[0]!)) cases.push({ cmds, mode: MODES[2]!, backtick: false });
+  // each command as the later RUN, without a SHELL; the later-RUN hazards also after a failure and after `tool`
   for (const c of FREE) cases.push({ cmds: ['echo a', c], mode: MODES[0]!, backtick: false });
+  for (const c of LATER_SIDE) for (const first of ['false', 'tool']) cases.push({ cmds: [first, c], mode: MODES[0]!, backtick: false });
+  // a process the earlier RUN leaves running would see the later commands' time
+  for (const c of LINGERING) cases.push({ cmds: [c, 'sleep 0.5'], mode: MODES[1]!, backtick: false });
   // what the join must not change the reading of: a trailing backslash, comments, continuations, with either escape
   for (const c of FREE.filter((x) => /[\\#%]/.test(x))) for (const backtick of [false, true]) cases.push({ cmds: [c, 'echo a'], mode: MODES[0]!, backtick });
   const t = await check(cases);
