@@ -1,6 +1,6 @@
 import { promises as fsp, realpathSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
-import { newContextCache, resolveBuildContext, type ContextCache } from './build-context.js';
+import { contextInfo, newContextCache, resolveBuildContext, type ContextCache } from './build-context.js';
 import { contextFs } from './context-fs.js';
 import { discover } from './discover.js';
 import { FileError, InternalError } from './errors.js';
@@ -50,6 +50,11 @@ export interface RunOptions {
   threads?: boolean;
   /** Drop the text of files that did not change once they are processed (bounds memory on big trees). */
   lean?: boolean;
+  /**
+   * `--verify`: build each file that would change before and after (src/verify/run.ts). Under `write`,
+   * a file is written only when the verification allows it.
+   */
+  verify?: import('./verify/run.js').FileVerifier;
 }
 
 /** What runs on one file. Return the same object for files that share it: `prepare` runs once per object. */
@@ -92,6 +97,8 @@ export interface RunResult {
     written: number;
     /** Outcomes of kind 'error' (a site that could not be processed, e.g. a registry lookup that failed). */
     errors: number;
+    /** With --verify: the files by result; `bugs` counts build-only changes that verified different. */
+    verify?: { identical: number; different: number; unverified: number; bugs: number; buildOnly: { identical: number; different: number; unverified: number } };
     transforms: Record<string, TransformCounts>;
   };
   /** Things about the run as a whole, for stderr (e.g. temp files an interrupted run left). */
@@ -173,7 +180,7 @@ export async function run(given: RunOptions): Promise<RunResult> {
   // every write happens here, on the main thread (workers only compute), so the signal handler sees every temp file
   const batch = new WriteBatch(plan, opts.writeFs);
   const commit = async (r: FileResult, path: string, bytes: Buffer | null) => {
-    if (opts.write && r.status === 'changed') await batch.commit(r, path, bytes ?? Buffer.from(r.before, 'utf8'), r.after);
+    if (opts.write && r.status === 'changed' && (!r.verify || r.verify.writable)) await batch.commit(r, path, bytes ?? Buffer.from(r.before, 'utf8'), r.after);
     collect(r);
   };
   const workers = opts.threads !== false ? await import('./workers.js') : null;
@@ -338,6 +345,21 @@ export async function analyseFile(path: string, display: string, opts: RunOption
       after: res.text,
       outcomes: res.outcomes,
     };
+    if (changed && opts.verify) {
+      const rewrites = res.outcomes.filter((o) => o.kind === 'rewrite');
+      // the build-only changes alone, when runtime ones are mixed in: they must verify identical by themselves
+      const mixed = rewrites.some((o) => o.safety === 'runtime') && rewrites.some((o) => o.safety !== 'runtime');
+      const buildOnlyAfter = mixed ? (await runPipeline(text, {
+        transforms: opts.transforms, ...(opts.options ? { options: opts.options } : {}), file: display, buildContext,
+        ...(opts.services ? { services: opts.services } : {}), safeOnly: true, ...(opts.state ? { state: opts.state } : {}),
+      })).text : null;
+      const info = contextInfo(buildContext);
+      result.verify = await opts.verify({
+        path, display, before: text, after: res.text, buildOnlyAfter, outcomes: res.outcomes,
+        context: info?.source === 'unknown' ? null : buildContext.root,
+        ...(info?.source === 'unknown' ? { contextProblem: `the build context is not known (${info.detail ?? 'unknown'}); pass --context DIR` } : {}),
+      });
+    }
     return { result, bytes };
   } catch (e) {
     return { result: { file: display, status: 'error', before, after: before, outcomes: [], error: describeError(e) }, bytes: read };
@@ -364,6 +386,13 @@ export function summarize(files: readonly FileResult[]): RunResult['summary'] {
     else if (f.status === 'ignored') s.ignored++;
     else s.failed++;
     if (f.written) s.written++;
+    if (f.verify) {
+      const v = (s.verify ??= { identical: 0, different: 0, unverified: 0, bugs: 0, buildOnly: { identical: 0, different: 0, unverified: 0 } });
+      v[f.verify.status]++;
+      if (f.verify.bug) v.bugs++;
+      const bo = f.verify.changes === 'both' ? f.verify.buildOnly : f.verify.changes === 'build-only' ? f.verify : undefined;
+      if (bo) v.buildOnly[bo.status]++;
+    }
     for (const o of f.outcomes) {
       const c = (s.transforms[o.transform] ??= { applied: 0, refused: 0 });
       if (o.kind === 'rewrite') c.applied++;

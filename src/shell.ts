@@ -146,6 +146,25 @@ function parseShellUncached(text: string): ParsedShell | { error: string } {
   };
 }
 
+let posixParser: ShNode | null = null;
+
+/**
+ * Why the text does not parse as POSIX sh (bash-only syntax such as `<(…)`, arrays, `${x/a/b}`, which
+ * dash and BusyBox reject), or null when it does. Call it on text parseShell accepted (bounded length).
+ */
+export function posixSyntaxError(text: string): string | null {
+  posixParser ??= syntax.NewParser(syntax.Variant(syntax.LangPOSIX));
+  try {
+    posixParser.Parse(text, '');
+    return null;
+  } catch (e) {
+    if (e instanceof RangeError) return 'it is nested too deeply to analyse';
+    const err = e as { Error?: () => string };
+    const msg = typeof err?.Error === 'function' ? err.Error() : String(e);
+    return msg.replace(/^:?\d+:\d+: /, '');
+  }
+}
+
 /** A source position as the tree exposes it: `Offset()` is the UTF-8 byte offset (use ParsedShell.offset). */
 interface PlainPos { Offset(): number; IsValid(): boolean }
 const posOf = (offs: number): PlainPos => ({ Offset: () => offs, IsValid: () => offs > 0 });

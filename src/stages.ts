@@ -165,3 +165,25 @@ export function shellOfStages(doc: DocView): { problemAt(ins: Instruction): stri
 }
 
 export type { From };
+
+/**
+ * Indexes of the stages a shipped image contains: the final stage and every stage it is built on through
+ * `FROM <stage>` (its FROM chain). A stage that is only a `COPY --from` source, or not used at all, is a
+ * builder stage: none of its layers ship. `FROM` with a variable is taken to name an image, not a stage.
+ * This reads the Dockerfile alone; build intent from outside it (a `--target`, compose `target:`) is not
+ * known here, and is where this function would be extended.
+ */
+export function shippedStages(doc: DocView): Set<number> {
+  const stages = doc.stages();
+  const out = new Set<number>();
+  let cur = stages.length - 1;
+  while (cur >= 0 && !out.has(cur)) {
+    out.add(cur);
+    const ref = stages[cur]!.from.getImage()?.toLowerCase() ?? null;
+    if (ref === null) break;
+    const earlier = stages.slice(0, cur);
+    const byName = earlier.find((s) => s.name === ref);
+    cur = byName ? byName.index : /^\d+$/.test(ref) && Number(ref) < cur ? Number(ref) : -1;
+  }
+  return out;
+}

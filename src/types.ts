@@ -23,6 +23,14 @@ export interface ContextFs {
   isDirectory(rel: string): boolean;
   readText(rel: string): string | null;
   list(rel: string): string[];
+  /** The entry itself (not a symlink's target): its type and permission bits (07777); null when missing. */
+  stat(rel: string): ContextStat | null;
+}
+
+export interface ContextStat {
+  type: 'file' | 'dir' | 'symlink' | 'other';
+  /** Permission bits with setuid, setgid and sticky (mode & 0o7777). */
+  mode: number;
 }
 
 export interface TransformContext<O = Record<string, unknown>> {
@@ -102,4 +110,6 @@ export interface FileResult {
   /** `stack` only for bugs (internal and unexpected errors), shown under --debug and never in reports. */
   error?: { message: string; line?: number; hint?: string; stack?: string };
   written?: boolean;
+  /** With --verify (changed files only): the builds before and after, compared. */
+  verify?: import('./verify/run.js').FileVerification;
 }

@@ -102,6 +102,11 @@ export function summaryText(r: RunResult, c: Colors, mode: { write: boolean }): 
     const top = [...reasons].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 3);
     for (const [reason, n] of top) lines.push(c.dim(`    ${n}× ${reason}`));
   }
+  if (s.verify) {
+    const v = s.verify;
+    const b = v.buildOnly;
+    lines.push(`verify: ${v.identical} identical, ${v.different} different, ${v.unverified} unverified; build-only changes: ${b.identical} identical, ${b.different} different, ${b.unverified} unverified${v.bugs ? c.red(` (${v.bugs} changed the image: a dockeropt bug)`) : ''}`);
+  }
   for (const f of r.files) if (f.status === 'error') lines.push(c.red(`error: ${formatError(f)}`));
   return lines.join('\n');
 }

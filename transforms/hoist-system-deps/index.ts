@@ -8,9 +8,12 @@
  * RUN uses relative paths. It skips only instructions that run nothing, and refuses (the RUN stays) when
  * a skipped instruction could change what the install does or what it leaves behind:
  * - a COPY/ADD whose destination holds a file the RUN reads (`apt-get install ./pkg.deb`, `-c conf`),
- *   lies where installs write (/etc, /var, /usr except /usr/local and /usr/src, /lib*, /bin, /sbin,
- *   /boot, /run) or where its clean-up removes (`rm -rf /tmp/*`), or cannot be known (a variable, a
- *   relative path under the base image's working directory, a heredoc);
+ *   is not on the allowlist of destinations that no package writes to and nothing an install runs reads
+ *   (/app, /src, /code, /workspace, /work, /build, /project, /srv, /usr/src/app, /tmp, and not on the
+ *   PATH set by ENV; see destinations.ts: package triggers such as ldconfig and update-ca-certificates
+ *   read /usr/local/lib, /usr/local/share/ca-certificates, /etc, …), lies where its clean-up removes
+ *   (`rm -rf /tmp/*`), or cannot be known (a variable, a relative path under the base image's working
+ *   directory, a heredoc);
  * - a COPY/ADD with `--chown` by name: the name is looked up in /etc/passwd, which an install can change;
  * - a WORKDIR or VOLUME inside those system directories, or an instruction it does not know.
  * A RUN qualifies only when every command in it is such a command (no `cd`, `echo > file`, `$(...)`,
@@ -28,6 +31,7 @@ import type { Instruction, Run } from 'dockerfile-ast';
 import { isExecForm, type DocView, type Stage } from '../../src/document.js';
 import { insertAt, removeRange, type Edit } from '../../src/edits.js';
 import { analyseSystemInstall, type SystemInstall } from './analyse.js';
+import { pathDirectories, unsafeDestination } from './destinations.js';
 import { parseShell, runShellView } from '../../src/shell.js';
 import { instructionStates, shellProblem, type InstructionState } from '../../src/stages.js';
 import type { Outcome, Transform } from '../../src/types.js';
@@ -224,6 +228,9 @@ function copyVerdict(doc: DocView, ins: Instruction, cand: Candidate, st: Instru
   if (at === null) {
     return { kind: 'refuse', reason: `it copies to the relative path ${dest} and the working directory comes from the base image (often /), so the files could land where the install reads or writes; set a WORKDIR above it` };
   }
+  // package triggers read what was put in system paths: only destinations on the allowlist are skipped
+  const unsafe = unsafeDestination(at, pathDirectories(cand.state.env.get('PATH')));
+  if (unsafe) return { kind: 'refuse', reason: `it writes to ${at}, ${unsafe}` };
   const sys = installArea(at, cand.info);
   if (sys) return { kind: 'refuse', reason: `it writes to ${at}, ${sys}` };
   const runDir = cand.state.workdir;

@@ -23,6 +23,12 @@
  * first; the COPY has flags other than --chown/--chmod/--link, or is in JSON form.
  * With no .dockerignore, a note lists what `COPY . .` sends that it should not (.git, node_modules, …).
  *
+ * Every manifest is parsed (manifests.ts) and each local reference it makes must be in the copied set;
+ * an install that may rewrite a lockfile the context sends is refused unless it cannot write it. A copy
+ * of a service directory (`COPY services/api/ ./`) is split the same way, with that directory's manifests.
+ * `--split-style bind` (option `style`) bind-mounts the manifests into the install RUN instead of copying
+ * them (no manifest layer); see docs/split-copy.md.
+ *
  * Before:  WORKDIR /app            After:  WORKDIR /app
  *          COPY . .                        COPY package.json package-lock.json ./
  *          RUN npm ci                      RUN npm ci
@@ -39,6 +45,7 @@ import { instructionStates, shellProblem, type InstructionState } from '../../sr
 import { contextInfo, dockerignoreOf } from '../../src/build-context.js';
 import { classify, plan, type CommandClass, type Ctx, type Eco, type Plan } from './ecosystems.js';
 import type { ContextFs, Outcome, Transform } from '../../src/types.js';
+import { UsageError } from '../../src/errors.js';
 
 // a CommonJS module whose typings declare an ES default export: take the function either way
 const ignore = ((dockerignore as unknown as { default?: typeof dockerignore }).default ?? dockerignore) as unknown as (typeof import('@balena/dockerignore'))['default'];
@@ -46,7 +53,12 @@ const ignore = ((dockerignore as unknown as { default?: typeof dockerignore }).d
 export interface SplitCopyOptions {
   /** Create the suggested .dockerignore (under --write) where a context has none. */
   createDockerignore?: boolean;
+  /** copy: `COPY <manifests>` before the install; bind: bind-mount the manifests into the install RUN instead (no manifest layer). */
+  style?: SplitStyle;
 }
+
+export type SplitStyle = 'copy' | 'bind';
+const STYLES: readonly SplitStyle[] = ['copy', 'bind'];
 
 /** Run state with --create-dockerignore: the .dockerignore to create, per context directory. */
 interface CreateState { pending: Map<string, string[]> }
@@ -55,9 +67,16 @@ export const splitCopy: Transform<SplitCopyOptions> = {
   id: 'split-copy',
   summary: 'Copy dependency manifests and install before copying the whole source, so source changes keep the install cached',
   safety: 'build-only',
-  defaults: { createDockerignore: false },
+  defaults: { createDockerignore: false, style: 'copy' },
   flags: {
+    'split-style': { key: 'style', type: 'string', help: 'how split-copy gives the install its manifests: copy (a COPY of the manifests before it, any builder) or bind (RUN --mount=type=bind of each manifest, BuildKit; no manifest layer)' },
     'create-dockerignore': { key: 'createDockerignore', type: 'boolean', help: 'with --write, create the suggested .dockerignore where a build context has none (a new file: the context, and so the image, no longer has those paths)' },
+  },
+  parseOptions(raw) {
+    const style = raw.style ?? 'copy';
+    if (!STYLES.includes(style as SplitStyle)) throw new UsageError(`--split-style: "${String(style)}" is not one of ${STYLES.join(', ')}`);
+    if (raw.createDockerignore !== undefined && typeof raw.createDockerignore !== 'boolean') throw new UsageError(`split-copy's createDockerignore must be true or false`);
+    return { createDockerignore: raw.createDockerignore === true, style: style as SplitStyle };
   },
   prepare(options) {
     return options.createDockerignore ? ({ pending: new Map() } satisfies CreateState) : undefined;
@@ -81,7 +100,7 @@ export const splitCopy: Transform<SplitCopyOptions> = {
       stage.instructions.forEach((ins, i) => {
         const full = fullCopyOf(doc, ins);
         if (!full) return;
-        if (!noted && ctx.buildContext.root !== null) {
+        if (!noted && ctx.buildContext.root !== null && full.dir === null) {
           noted = true;
           const n = dockerignoreNote(ctx.buildContext, context);
           if (n) {
@@ -94,7 +113,7 @@ export const splitCopy: Transform<SplitCopyOptions> = {
             }
           }
         }
-        const o = splitOne(doc, stage, i, full, states, ctx.buildContext, context);
+        const o = splitOne(doc, stage, i, full, states, ctx.buildContext, context, ctx.options.style ?? 'copy');
         if (o) outcomes.push(o);
       });
     }
@@ -154,6 +173,13 @@ interface FullCopy {
   destStart: number;
   destEnd: number;
   dest: string;
+  /**
+   * A copy of one directory of the context (`COPY src/accounting/ Accounting/`, a service of a monorepo),
+   * context-relative without a trailing slash; null for the whole context. Such a copy is split only when
+   * its directory holds the install's manifests and lands where the install runs; otherwise it is left
+   * alone without a message (most directory copies are not an install's input).
+   */
+  dir: string | null;
   /** Why it cannot be split, when it is a full copy of a form this transform does not handle. */
   problem: string | null;
 }
@@ -167,21 +193,35 @@ function fullCopyOf(doc: DocView, ins: Instruction): FullCopy | null {
   const flags = (ins as unknown as { getFlags(): Flag[] }).getFlags();
   if (flags.some((f) => f.getName().toLowerCase() === 'from')) return null;
   if ((ins as unknown as { getHeredocs(): unknown[] }).getHeredocs().length > 0) return null;
-  const base = { ins, isAdd: kw === 'ADD', srcStart: 0, destStart: 0, destEnd: 0, dest: '' };
+  const base = { ins, isAdd: kw === 'ADD', srcStart: 0, destStart: 0, destEnd: 0, dest: '', dir: null };
   const arr = execArgs(ins);
   if (arr) {
     if (arr.length === 2 && (arr[0] === '.' || arr[0] === './')) return { ...base, problem: `the ${kw} is in JSON form, which this transform does not rewrite` };
     return null;
   }
   const args = ins.getArguments();
-  if (args.length !== 2 || !['.', './'].includes(args[0]!.getValue())) return null;
+  if (args.length !== 2) return null;
+  const srcWord = args[0]!.getValue();
+  let dir: string | null = null;
+  if (!['.', './'].includes(srcWord)) {
+    // a plain relative directory path (whether it is a directory is checked against the context)
+    if (!/^(\.\/)?[\w@+.-]+(\/[\w@+.-]+)*\/?$/.test(srcWord) || srcWord.split('/').some((x) => x === '..' || x === '.' && srcWord !== './')) return null;
+    dir = posix.normalize(srcWord).replace(/\/$/, '');
+    if (dir === '.' || dir.startsWith('..')) return null;
+  }
   const bad = flags.find((f) => !COPY_FLAGS.has(f.getName().toLowerCase()));
   const src = doc.span(args[0]!), dst = doc.span(args[1]!);
   const dest = args[1]!.getValue();
   let problem: string | null = null;
   if (bad) problem = `the ${kw} has --${bad.getName()}, which this transform does not carry over to a manifest COPY`;
   else if (!/^[\w@+.\/${}:-]+$/.test(dest) || doc.text.slice(dst.start, dst.end) !== dest) problem = `the ${kw} destination ${doc.text.slice(dst.start, dst.end)} is quoted or has special characters`;
-  return { ...base, srcStart: src.start, destStart: dst.start, destEnd: dst.end, dest, problem };
+  return { ...base, srcStart: src.start, destStart: dst.start, destEnd: dst.end, dest, dir, problem };
+}
+
+/** The context seen from one of its directories (the .dockerignore still applies to the full paths). */
+function subCtx(c: Ctx, dir: string): Ctx {
+  const at = (r: string) => (r ? `${dir}/${r}` : dir);
+  return { exists: (r) => c.exists(at(r)), ignored: (r) => c.ignored(at(r)), sent: (r) => c.sent(at(r)), isDirectory: (r) => c.isDirectory(at(r)), readText: (r) => c.readText(at(r)), list: (r) => c.list(at(r)), ...(c.env ? { env: c.env } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -286,7 +326,7 @@ function analyseRun(doc: DocView, ins: Instruction, state: InstructionState | un
 
 const PASSIVE = new Set(['ENV', 'ARG', 'LABEL', 'EXPOSE', 'WORKDIR', 'USER', 'SHELL', 'STOPSIGNAL', 'HEALTHCHECK', 'CMD', 'ENTRYPOINT', 'MAINTAINER', 'ONBUILD']);
 
-function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, states: Map<Instruction, InstructionState>, fs: ContextFs, ctx: Ctx): Outcome | null {
+function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, states: Map<Instruction, InstructionState>, fs: ContextFs, ctx0: Ctx, style: SplitStyle): Outcome | null {
   const copyLine = doc.lineOfNode(full.ins);
   let target: RunInfo | null = null;
   let blocker: { line: number; why: string } | null = null;
@@ -314,7 +354,14 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
     && (analyseRun(doc, ins, states.get(ins))?.elements.some((e) => [...e.ecos].some((x) => targetEcos.has(x))) ?? false));
   if (priorInstall) return null;
   const runLine = doc.lineOfNode(target.ins);
-  const refuse = (line: number, reason: string): Outcome => ({ kind: 'refuse', line, reason: `COPY . . (line ${copyLine}) not split: ${reason}` });
+  const what = full.dir === null ? 'COPY . .' : `the copy of ${full.dir}/`;
+  const refuse = (line: number, reason: string): Outcome => ({ kind: 'refuse', line, reason: `${what} (line ${copyLine}) not split: ${reason}` });
+  // a directory copy: only one that holds the install's manifests and lands where it runs is its input
+  const quiet = full.dir !== null;
+  if (quiet) {
+    if (fs.root === null || !ctx0.isDirectory(full.dir!) || blocker || target.role === 'refuse' || full.problem) return null;
+    ctx0 = subCtx(ctx0, full.dir!);
+  }
   if (blocker) return refuse(blocker.line, `${blocker.why}; the install on line ${runLine} would have to move before it`);
   if (target.role === 'refuse') return refuse(runLine, target.reason!);
   if (full.problem) return refuse(copyLine, full.problem);
@@ -334,13 +381,23 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
     if (type === 'bind' && !opts.has('from')) return refuse(runLine, 'the install RUN bind-mounts the build context, so it already reads the source without COPY . .');
   }
 
-  // the plan
+  // the plan: the install sees the ENV and ARG values in force at its RUN
+  const runEnv = new Map<string, string>();
+  const st = states.get(target.ins)!;
+  for (const [k, v] of st.args) if (v !== null) runEnv.set(k, v);
+  for (const [k, v] of st.env) runEnv.set(k, v);
+  const ctx: Ctx = { ...ctx0, env: runEnv };
   const phase = target.role === 'build' ? [target.elements[target.first]!] : target.elements.slice(target.first, target.phaseEnd + 1);
   const ecoCmds = phase.flatMap((e) => e.eco).filter((e) => target!.role === 'build' ? e.cls.kind === 'build' : e.cls.kind === 'install');
   const plans: { plan: Plan; cmd: SimpleCommand; cls: Extract<CommandClass, { kind: 'install' | 'build' }> }[] = [];
   for (const e of ecoCmds) {
+    const inline = (e.cmd.call.Assigns as ShNode[] | undefined ?? []).map((a) => a.Name?.Value as string | undefined).find((n) => n !== undefined && /^(PIP_|npm_config_|NPM_CONFIG_|YARN_|UV_|BUNDLE_|GO|COMPOSER|POETRY_|PIPENV_|NUGET|MAVEN_)/.test(n));
+    if (inline) return refuse(runLine, `\`${e.cls.words.join(' ')}\` gets ${inline} inline, which changes what it reads; this transform does not follow it`);
     const p = plan(e.cls, ctx);
-    if ('refuse' in p) return refuse(runLine, p.refuse);
+    if ('refuse' in p) {
+      if (quiet && /is not in the build context, so|no project or solution file/.test(p.refuse)) return null;
+      return refuse(runLine, p.refuse);
+    }
     plans.push({ plan: p, cmd: e.cmd, cls: e.cls });
   }
   if (plans.length === 0) return null;
@@ -353,7 +410,9 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
   for (const out of new Set(plans.flatMap((p) => p.plan.outputs))) {
     if (ctx.sent(out)) return refuse(runLine, `the build context sends ${out} (the .dockerignore does not exclude it): the install writes it, and COPY . . after the install would overwrite it with the local copy, which the original order did not; add ${out} to the .dockerignore`);
   }
-  const oddFile = files.find((f) => !/^[\w@+.\/-]+$/.test(f) || /[*?[]/.test(f));
+  /** A file's path in the context (the copy's directory in front, for a directory copy). */
+  const inCtx = (f: string) => (full.dir === null ? f : `${full.dir}/${f}`);
+  const oddFile = files.map(inCtx).find((f) => !/^[\w@+.\/-]+$/.test(f) || /[*?[]/.test(f));
   if (oddFile) return refuse(copyLine, `the manifest ${oddFile} has characters that a COPY line would need to quote`);
 
   // already split?
@@ -363,7 +422,7 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
     if ((ins as unknown as { getFlags(): Flag[] }).getFlags().some((f) => f.getName().toLowerCase() === 'from')) return false;
     const args = execArgs(ins) ?? ins.getArguments().map((a) => a.getValue());
     const srcs = args.slice(0, -1).map((a) => a.replace(/^\.\//, ''));
-    return srcs.some((s) => files.some((f) => globMatch(s, f) || globMatch(s, posix.basename(f))));
+    return srcs.some((s) => files.some((f) => globMatch(s, inCtx(f)) || globMatch(s, posix.basename(f))));
   });
   if (manifestCopy) {
     return refuse(copyLine, `the COPY is already split: line ${doc.lineOfNode(manifestCopy)} copies manifests before it, but COPY . . still comes before the install on line ${runLine}; move it after the install by hand`);
@@ -374,6 +433,7 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
   const runState = states.get(target.ins)!;
   const destDir = resolveDir(copyState, full.dest);
   const runDir = resolveDir(runState, '.');
+  if (destDir !== runDir && quiet) return null;
   if (destDir !== runDir) return refuse(runLine, `the install runs in ${runDir.replace('<image WORKDIR>', 'the image\'s WORKDIR')}, but COPY . . copies to ${destDir.replace('<image WORKDIR>', 'the image\'s WORKDIR')}, so the manifests would not be where the install looks`);
   const usedVars = new Set([...doc.slice(full.ins).matchAll(/\$\{?(\w+)/g)].map((m) => m[1]!));
   for (const ins of between) {
@@ -386,7 +446,26 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
     if (kw === 'WORKDIR' && !full.dest.startsWith('/')) return refuse(doc.lineOfNode(ins), `the WORKDIR on line ${doc.lineOfNode(ins)} would change where the moved COPY . . (relative destination ${full.dest}) lands`);
   }
 
-  return rewrite(doc, full, target, plans, files, between);
+  if (style === 'bind') {
+    const why = bindProblem(full, plans, files);
+    if (why) return refuse(runLine, `--split-style bind: ${why}; use the copy style`);
+  }
+  return rewrite(doc, full, target, plans, files, between, style, runDir);
+}
+
+/**
+ * Why the manifests cannot be bind-mounted into the install instead of copied. A bind mount is
+ * read-only and holds the context's files with the context's owners and modes; nothing the install
+ * writes into it stays. COPY . . comes right after the install (or the inserted dependency step), so
+ * no later step can read the manifests before they are in the image.
+ */
+function bindProblem(full: FullCopy, plans: { plan: Plan }[], files: string[]): string | null {
+  const own = (full.ins as unknown as { getFlags(): Flag[] }).getFlags().find((f) => ['chown', 'chmod'].includes(f.getName().toLowerCase()));
+  if (own) return `the COPY has --${own.getName()}, but mounted manifests keep the context's owner and mode while the install reads them`;
+  for (const p of plans) if (p.plan.bindProblem) return p.plan.bindProblem;
+  const odd = files.find((f) => /[,=]/.test(f));
+  if (odd) return `the manifest ${odd} has a character a --mount option cannot hold`;
+  return null;
 }
 
 function globMatch(pattern: string, name: string): boolean {
@@ -414,7 +493,8 @@ function resolveDir(st: InstructionState, path: string): string {
 // ---------------------------------------------------------------------------------------------------
 // The edits
 
-function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: Plan; cmd: SimpleCommand; cls: Extract<CommandClass, { kind: 'install' | 'build' }> }[], files: string[], between: Instruction[]): Outcome {
+function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: Plan; cmd: SimpleCommand; cls: Extract<CommandClass, { kind: 'install' | 'build' }> }[], files: string[], between: Instruction[], style: SplitStyle, runDir: string): Outcome {
+  const bind = style === 'bind';
   const eol = doc.eol;
   const edits: Edit[] = [];
   const copyText = doc.slice(full.ins);
@@ -436,9 +516,16 @@ function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: P
   }
   groups.sort((a, b) => (a.dest === destBase ? 0 : 1) - (b.dest === destBase ? 0 : 1));
   const keepDot = (d: string) => (full.dest.startsWith('./') || full.dest === '.') && !d.startsWith('./') && !d.startsWith('/') && !d.startsWith('$') ? `./${d}` : d;
-  const lines = groups.map((g) => `${g.srcs.join(' ')} ${keepDot(g.dest)}`);
-  if (full.isAdd) edits.push(replaceRange(kwRange.start, kwRange.end, copyKw));
-  edits.push(replaceRange(full.srcStart, full.destEnd, lines.map((l, i) => (i === 0 ? l : prefix + l)).join(eol)));
+  const src = (f: string) => (full.dir === null ? f : `${full.dir}/${f}`);
+  const lines = groups.map((g) => `${g.srcs.map(src).join(' ')} ${keepDot(g.dest)}`);
+  if (bind) {
+    // no manifest layer: the full COPY leaves its place (its lines, not the comments above it)
+    const span = doc.lineSpan(ins);
+    edits.push(replaceRange(span.start, span.end, ''));
+  } else {
+    if (full.isAdd) edits.push(replaceRange(kwRange.start, kwRange.end, copyKw));
+    edits.push(replaceRange(full.srcStart, full.destEnd, lines.map((l, i) => (i === 0 ? l : prefix + l)).join(eol)));
+  }
 
   const runIns = target.ins;
   const runKwRange = doc.span(runIns.getInstructionRange());
@@ -447,26 +534,39 @@ function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: P
   const flagText = runFlags.length ? doc.text.slice(doc.span(runFlags[0]!).start, doc.span(runFlags[runFlags.length - 1]!).end) + ' ' : '';
   const newRun = (cmd: string) => `${runKw} ${flagText}${cmd}`;
   const runLine = doc.lineOfNode(runIns);
+  // bind style: one --mount per manifest at the COPY's destination (the install's directory), absolute
+  // when the directory is known (older buildah takes only absolute targets; BuildKit resolves a relative
+  // one against the WORKDIR), in the file's escape character and continuation style: a one-line RUN
+  // with one mount stays one line
+  const known = runDir.startsWith('/') && !runDir.includes('${');
+  const mounts = files.map((f) => `--mount=type=bind,source=${src(f)},target=${known ? posix.join(runDir, f) : f}`);
+  const rr = runIns.getRange();
+  const multiline = rr.end.line > rr.start.line || mounts.length > 1;
+  const sep = multiline ? ` ${doc.escapeChar}${eol}${doc.continuationIndentOf([runIns])}` : ' ';
+  const mountText = mounts.map((m) => m + sep).join('');
   const view = target.view;
   const p0 = plans[0]!;
   const shellOf = (n: ShNode) => view.text.slice(target.parsed.offset(n.Pos()), target.parsed.offset(n.End()));
   const installText = shellOf(p0.cmd.call);
-  const names = files.join(', ');
+  const names = files.map(src).join(', ');
   const ecoNames = [...new Set(plans.map((p) => p.plan.eco))].join(' and ');
 
   if (p0.plan.mode === 'insert') {
-    const step = newRun(p0.plan.insert!);
-    const direct = between.length === 0;
+    const step = newRun((bind ? mountText : '') + p0.plan.insert!);
+    const direct = between.length === 0 && !bind;
     if (direct) edits.push(insertAt(doc.span(ins).end, eol + step + eol + copyText));
     else edits.push(insertAt(lineStartBeforeComments(doc, runIns), step + eol + copyText + eol));
     return {
       kind: 'rewrite', line: doc.lineOfNode(ins),
-      message: `copied the ${ecoNames} manifests (${names}) and ran \`${p0.plan.insert}\` before the source, so the build on line ${runLine} reuses the downloaded dependencies when only the source changes`,
+      message: bind
+        ? `bind-mounted the ${ecoNames} manifests (${names}) into a new \`${p0.plan.insert}\` and moved the full source after it, so the build on line ${runLine} reuses the downloaded dependencies when only the source changes (no manifest layer)`
+        : `copied the ${ecoNames} manifests (${names}) and ran \`${p0.plan.insert}\` before the source, so the build on line ${runLine} reuses the downloaded dependencies when only the source changes`,
       edits,
     };
   }
 
   const splitAt = target.phaseEnd + 1 < target.elements.length ? target.phaseEnd : -1;
+  if (bind) edits.push(insertAt(view.docStart, mountText));
   let second: string | null = null;
   if (p0.plan.mode === 'two-phase') {
     const sub = (p0.cmd.call.Args as ShNode[])[p0.cls.sub];
@@ -491,7 +591,7 @@ function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: P
   const how = p0.plan.mode === 'two-phase' ? ` with ${p0.plan.addFlags} (and \`${second}\` after the source)` : '';
   return {
     kind: 'rewrite', line: doc.lineOfNode(ins),
-    message: `copied the ${ecoNames} manifests (${names}) before ${installs} on line ${runLine}${how} and the full source after it${splitAt === -1 ? '' : ', splitting the rest of that RUN into a new RUN'}, so a source change no longer re-runs the install`,
+    message: `${bind ? 'bind-mounted' : 'copied'} the ${ecoNames} manifests (${names}) ${bind ? 'into' : 'before'} ${installs} on line ${runLine}${how} and ${bind ? 'moved ' : ''}the full source after it${splitAt === -1 ? '' : ', splitting the rest of that RUN into a new RUN'}, so a source change no longer re-runs the install`,
     edits,
   };
 }

@@ -2,4 +2,4 @@ FROM debian:bookworm
 RUN apt-get update \
     && apt-get install -y curl \
 # free the space again
-    && rm -rf /var/lib/apt/lists/*
+    && rm -rf /var/cache/apt/archives/*

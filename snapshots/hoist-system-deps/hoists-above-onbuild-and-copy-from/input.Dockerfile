@@ -4,7 +4,7 @@ COPY . .
 RUN go build -o /out/app .
 
 FROM alpine:3.20
-COPY --from=build /out/app /usr/local/bin/app
+COPY --from=build /out/app /app/app
 ONBUILD COPY . /src
 RUN apk add --no-cache ca-certificates tzdata
-ENTRYPOINT ["app"]
+ENTRYPOINT ["/app/app"]

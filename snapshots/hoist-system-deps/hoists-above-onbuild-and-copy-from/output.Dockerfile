@@ -5,6 +5,6 @@ RUN go build -o /out/app .
 
 FROM alpine:3.20
 RUN apk add --no-cache ca-certificates tzdata
-COPY --from=build /out/app /usr/local/bin/app
+COPY --from=build /out/app /app/app
 ONBUILD COPY . /src
-ENTRYPOINT ["app"]
+ENTRYPOINT ["/app/app"]

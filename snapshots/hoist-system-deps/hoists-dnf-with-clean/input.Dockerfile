@@ -1,4 +1,4 @@
 FROM fedora:40
-COPY app /opt/app
+COPY app /srv/app
 EXPOSE 8080
 RUN dnf install -y python3 && dnf clean all

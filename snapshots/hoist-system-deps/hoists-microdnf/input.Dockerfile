@@ -1,5 +1,5 @@
 FROM registry.access.redhat.com/ubi9/ubi-minimal
 LABEL maintainer="ops@example.com"
-COPY target/app.jar /deployments/app.jar
+COPY target/app.jar /app/app.jar
 RUN microdnf install -y java-17-openjdk-headless \
  && microdnf clean all

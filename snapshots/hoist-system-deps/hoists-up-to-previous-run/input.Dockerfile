@@ -1,5 +1,5 @@
 FROM debian:12
 RUN useradd -m app
-WORKDIR /home/app
+WORKDIR /app
 COPY . .
 RUN apt-get update && apt-get install -y git && rm -rf /var/lib/apt/lists/*

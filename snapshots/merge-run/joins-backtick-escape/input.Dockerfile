@@ -2,4 +2,4 @@
 FROM mcr.example.com/tools:1
 RUN make all `
     && make check
-RUN make install
+RUN ./install.sh

@@ -2,4 +2,4 @@
 FROM mcr.example.com/tools:1
 RUN make all `
     && make check `
-    && make install
+    && ./install.sh

@@ -1,5 +1,5 @@
 FROM debian:12
 RUN apt-get update
-RUN if true; then echo a; fi
+RUN (if true; then echo a; fi)
 RUN echo one \
 ; echo two

@@ -1,5 +1,5 @@
 FROM debian:12
 RUN apt-get update \
-    && if true; then echo a; fi
+    && (if true; then echo a; fi)
 RUN echo one \
 ; echo two

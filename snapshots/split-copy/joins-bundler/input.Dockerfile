@@ -1,5 +1,6 @@
 FROM ruby:3.3
 WORKDIR /app
+ENV BUNDLE_FROZEN=true
 COPY . .
 RUN bundle install --jobs 4
 CMD ["bundle", "exec", "puma"]

@@ -1,4 +1,4 @@
 FROM node:20
 WORKDIR /app
 COPY ./ ./
-RUN npm install
+RUN npm ci

@@ -1,5 +1,5 @@
 FROM node:20
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install
+RUN npm ci
 COPY ./ ./

@@ -1,2 +1,0 @@
-FROM debian:bookworm
-RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt

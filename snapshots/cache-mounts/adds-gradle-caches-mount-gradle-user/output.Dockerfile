@@ -1,6 +1,0 @@
-# syntax=docker/dockerfile:1
-FROM gradle:8-jdk21
-USER gradle
-WORKDIR /home/gradle/project
-COPY --chown=gradle:gradle . .
-RUN --mount=type=cache,target=/home/gradle/.gradle/caches,uid=1000,gid=1000 --mount=type=cache,target=/home/gradle/.gradle/wrapper,uid=1000,gid=1000 gradle build --no-daemon

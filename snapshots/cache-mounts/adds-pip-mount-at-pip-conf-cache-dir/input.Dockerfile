@@ -1,0 +1,3 @@
+FROM python:3.12-slim
+COPY . /src
+RUN pip install --no-cache-dir -r /src/requirements.txt

@@ -1,4 +1,0 @@
-FROM python:3.12-slim
-RUN useradd -u 10001 -m -d /home/appuser appuser
-USER 10001:10001
-RUN pip install --user --no-cache-dir gunicorn

@@ -1,0 +1,2 @@
+FROM debian:bookworm
+RUN apt-get update && apt-get -o Dir::Cache=/opt/apt-cache install -y curl

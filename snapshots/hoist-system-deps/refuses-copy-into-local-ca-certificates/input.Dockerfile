@@ -1,0 +1,3 @@
+FROM debian:12
+COPY certs/corp-root.crt /usr/local/share/ca-certificates/
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates

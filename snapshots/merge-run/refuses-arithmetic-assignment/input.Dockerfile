@@ -1,0 +1,3 @@
+FROM debian:12
+RUN echo "jobs: $((JOBS = 4))"
+RUN make -j"$JOBS"

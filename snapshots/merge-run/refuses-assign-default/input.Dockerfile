@@ -1,0 +1,3 @@
+FROM debian:12
+RUN : "${PREFIX:=/usr/local}"
+RUN ./configure --prefix="$PREFIX"

@@ -1,0 +1,3 @@
+FROM debian:12
+RUN for f in /etc/*.conf; do test -r "$f"; done
+RUN echo "last: $f"

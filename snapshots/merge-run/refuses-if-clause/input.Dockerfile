@@ -1,0 +1,3 @@
+FROM debian:12
+RUN if [ -d /src ]; then cd /src; fi
+RUN make

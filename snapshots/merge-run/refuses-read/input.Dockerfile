@@ -1,0 +1,3 @@
+FROM debian:12
+RUN read -r VERSION < /etc/debian_version
+RUN echo "$VERSION" > /version

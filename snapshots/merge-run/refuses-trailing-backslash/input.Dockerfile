@@ -1,0 +1,4 @@
+# escape=`
+FROM mcr.example.com/tools:1
+RUN echo C:\
+RUN echo done

@@ -1,0 +1,6 @@
+FROM mcr.microsoft.com/dotnet/sdk:8.0 AS build
+COPY src/accounting/Accounting.csproj /app/Accounting/
+WORKDIR /app/Accounting
+RUN dotnet restore Accounting.csproj
+COPY src/accounting/ /app/Accounting/
+RUN dotnet publish Accounting.csproj -c Release -o /out

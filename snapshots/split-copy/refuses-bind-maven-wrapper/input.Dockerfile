@@ -1,0 +1,4 @@
+FROM eclipse-temurin:21
+WORKDIR /app
+COPY . .
+RUN ./mvnw -B package

@@ -1,0 +1,252 @@
+/** The checks that the image does not need what a cache mount would hide or keep out of it. */
+import type { Instruction, Run } from 'dockerfile-ast';
+import type { DocView, Stage } from '../../src/document.js';
+import type { InstructionState } from '../../src/stages.js';
+import type { TransformContext } from '../../src/types.js';
+import { detectWords } from './detect.js';
+import { ECOSYSTEMS } from './ecosystems.js';
+import { instructionsBefore, type Resolver, type ResolvedUser } from './resolve.js';
+import { refuse, type CacheMountsOptions, type Mount, type ToolCmd } from './types.js';
+import { base, commandWordsOf, inside, normPath, optionValue, overlaps } from './words.js';
+
+const label = (m: Mount) => ECOSYSTEMS[m.eco].label;
+/** Does the command use one of the ecosystem's offline switches? */
+const offline = (switches: readonly string[] | undefined, w: (string | null)[]) => switches !== undefined && w.some((x) => x !== null && switches.includes(x));
+
+/** The targets of the RUN's own --mount flags, expanded and normalised. */
+export function existingMountTargets(ins: Run, r: Resolver): string[] {
+  const out: string[] = [];
+  for (const f of ins.getFlags()) {
+    if (f.getName().toLowerCase() !== 'mount') continue;
+    let target: string | null = null;
+    for (const o of f.getOptions()) {
+      const n = o.getName().toLowerCase();
+      if (n === 'target' || n === 'dst' || n === 'destination') target = o.getValue();
+    }
+    if (target === null) continue;
+    let t = target;
+    if (t.includes('$')) {
+      t = t.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_m, v: string) => (v === 'HOME' ? r.home() : r.env(v) ?? refuse(`an existing --mount target (${target}) uses $${v}, whose value is not known`)));
+    }
+    const n = normPath(t);
+    if (n !== null) out.push(n);
+  }
+  return out;
+}
+
+/** Nothing the image needs may be at, above or below a cache target. */
+export function overlapChecks(doc: DocView, ins: Instruction, st: InstructionState, mounts: Mount[], states: Map<Instruction, InstructionState>, ctx: TransformContext<CacheMountsOptions>): void {
+  // the WORKDIR (the app) must not sit at or below a cache mount, which would hide it
+  if (st.workdir) {
+    const wd = normPath(st.workdir);
+    for (const mt of mounts) {
+      if (wd && wd !== '/' && inside(wd, mt.target)) refuse(`the ${label(mt)} cache directory ${mt.target} contains the WORKDIR (${wd}): a cache mount there would hide the app during the RUN and keep what it writes out of the image`);
+    }
+  }
+  // what COPY/ADD placed must not be at, above or below a target
+  for (const prev of instructionsBefore(doc, ins, st)) {
+    const kw = prev.getKeyword();
+    if (kw !== 'COPY' && kw !== 'ADD') continue;
+    for (const placed of placedPaths(prev, states.get(prev), ctx)) {
+      for (const mt of mounts) {
+        if (overlaps(mt.target, placed)) {
+          refuse(`the ${label(mt)} cache directory ${mt.target} overlaps ${placed}, where the ${kw} on line ${doc.lineOfNode(prev)} puts files: a cache mount there would hide them during the RUN and keep what it writes there out of the image`);
+        }
+      }
+    }
+  }
+  readerChecks(doc, ins, st, mounts);
+}
+
+/** The stages built FROM this one (directly or through others), this one first. */
+export function stageAndDescendants(doc: DocView, st: InstructionState): Stage[] {
+  const out: Stage[] = [st.stage];
+  for (const s of doc.stages()) {
+    if (s.index <= st.stage.index) continue;
+    const parent = s.from.getImage()?.toLowerCase() ?? '';
+    if (out.some((o) => o.name === parent || String(o.index) === parent)) out.push(s);
+  }
+  return out;
+}
+
+/** What runs after `ins` in its image and in every image built FROM it: the rest of its stage, then the descendants. */
+export function laterInImage(doc: DocView, ins: Instruction, st: InstructionState): Instruction[] {
+  const [own, ...desc] = stageAndDescendants(doc, st);
+  return [...own!.instructions.slice(own!.instructions.indexOf(ins) + 1), ...desc.flatMap((s) => s.instructions)];
+}
+
+/** Names a `--from=` can use for these stages. */
+const stageKeys = (stages: Stage[]) => new Set(stages.flatMap((s) => [String(s.index), ...(s.name ? [s.name] : [])]));
+
+/** The literal absolute paths among a command's words (`--opt=/p` too). */
+const pathWords = (w: (string | null)[]) => w.flatMap((x) => {
+  if (x === null) return [];
+  const v = x.startsWith('-') && x.includes('=') ? x.slice(x.indexOf('=') + 1) : x;
+  const n = v.startsWith('/') ? normPath(v.replace(/\/\*$/, '')) : null;
+  return n ? [n] : [];
+});
+
+/**
+ * What reads a path under a target after this RUN, other than a later RUN (the driver checks those, since they
+ * may get the same mount in this pass): a `COPY --from` or `RUN --mount=type=bind,from=` of this stage or of one
+ * built FROM it, and the command the container starts with (a tool that needs the dependencies, or a path under
+ * the target).
+ */
+function readerChecks(doc: DocView, ins: Instruction, st: InstructionState, mounts: Mount[]): void {
+  const keys = stageKeys(stageAndDescendants(doc, st));
+  const line = ins.getRange().start.line;
+  for (const later of doc.instructions()) {
+    if (later.getRange().start.line <= line) continue;
+    const kw = later.getKeyword();
+    const flags = kw === 'COPY' || kw === 'RUN' ? (later as Run).getFlags() : [];
+    if (kw === 'COPY') {
+      const from = flags.find((f) => f.getName().toLowerCase() === 'from')?.getValue()?.toLowerCase();
+      if (!from || !keys.has(from)) continue;
+      const args = later.getArguments().map((a) => a.getValue());
+      for (const src of args.slice(0, -1)) {
+        if (src.startsWith('--')) continue;
+        // COPY --from sources are relative to the root of the stage
+        const abs = normPath('/' + src.replace(/\/\*$/, ''));
+        if (!abs || abs === '/') continue;
+        for (const mt of mounts) {
+          if (overlaps(abs, mt.target)) refuse(`the COPY --from=${from} on line ${doc.lineOfNode(later)} copies ${src}, which overlaps the ${label(mt)} cache directory ${mt.target}; with a cache mount those files would not be in the stage`);
+        }
+      }
+    }
+    if (kw === 'RUN') {
+      for (const f of flags) {
+        if (f.getName().toLowerCase() !== 'mount') continue;
+        const o = new Map(f.getOptions().map((x) => [x.getName().toLowerCase(), x.getValue() ?? '']));
+        const from = o.get('from')?.toLowerCase();
+        if ((o.get('type') ?? 'bind') !== 'bind' || !from || !keys.has(from)) continue;
+        const src = normPath('/' + (o.get('source') ?? o.get('src') ?? ''));
+        for (const mt of mounts) {
+          if (src && overlaps(src, mt.target)) refuse(`the RUN on line ${doc.lineOfNode(later)} bind-mounts ${src} from stage ${from}, which overlaps the ${label(mt)} cache directory ${mt.target}; with a cache mount those files would not be in the stage`);
+        }
+      }
+    }
+  }
+  // the container's start command: in this image or one built FROM it
+  for (const later of laterInImage(doc, ins, st)) {
+    const kw = later.getKeyword();
+    if (kw !== 'CMD' && kw !== 'ENTRYPOINT') continue;
+    for (const words of commandWordsOf(doc, later)) {
+      for (const mt of mounts) {
+        const atStart = ECOSYSTEMS[mt.eco].atStart;
+        if (atStart && atStart.names.includes(base(words[0]) ?? '') && (!atStart.subs || atStart.subs.includes(words[1] ?? ''))) {
+          refuse(`the ${kw} on line ${doc.lineOfNode(later)} runs ${words.filter(Boolean).slice(0, 2).join(' ')} when the container starts, which needs the ${label(mt)} dependencies that a cache mount would keep out of the image`);
+        }
+        const p = pathWords(words).find((x) => inside(x, mt.target));
+        if (p) refuse(`the ${kw} on line ${doc.lineOfNode(later)} reads ${p}, inside the ${label(mt)} cache directory ${mt.target}, which a cache mount would keep out of the image`);
+      }
+    }
+  }
+}
+
+/**
+ * Does a later RUN read what this RUN leaves under a target: a command of the target's ecosystem that uses its
+ * cache, a command whose own cache is that target, or a literal path under it? Returns what reads it, or null.
+ */
+export function laterRunReads(doc: DocView, later: Instruction, mt: Mount, wanted: readonly string[] | undefined): string | null {
+  if (wanted?.includes(mt.target)) return `uses the same cache (${mt.target})`;
+  for (const w of commandWordsOf(doc, later)) {
+    const d = detectWords(w);
+    if (d && d.eco === mt.eco) return `runs ${w.filter(Boolean).slice(0, 2).join(' ')}, which reads ${mt.target}`;
+    // removing what the mount kept out of the image leaves the same result
+    const p = base(w[0]) === 'rm' ? undefined : pathWords(w.slice(1)).find((x) => inside(x, mt.target));
+    if (p) return `reads ${p}`;
+  }
+  return null;
+}
+
+/** Paths a COPY/ADD writes: dest/<file> for plain files, the whole dest for directories, globs and `.`. */
+function placedPaths(ins: Instruction, st: InstructionState | undefined, ctx: TransformContext<CacheMountsOptions>): string[] {
+  const args = ins.getArguments().map((a) => a.getValue());
+  if (args.length < 2) return [];
+  const destRaw = args[args.length - 1]!;
+  if (destRaw.includes('$')) return [];
+  const dest = destRaw.startsWith('/') ? normPath(destRaw) : st?.workdir ? normPath(`${st.workdir}/${destRaw}`) : null;
+  if (dest === null || dest === '/') return [];
+  const srcs = args.slice(0, -1);
+  const fromStage = (ins as Run).getFlags().some((f) => f.getName().toLowerCase() === 'from');
+  const out: string[] = [];
+  for (const src of srcs) {
+    const isDir = src === '.' || src.endsWith('/') || /[*?[]/.test(src) || /^[a-z]+:\/\//.test(src) || (!fromStage && ctx.buildContext.isDirectory(src));
+    if (isDir) return [dest];
+    const name = src.split('/').filter(Boolean).pop() ?? src;
+    out.push(destRaw.endsWith('/') || srcs.length > 1 ? `${dest}/${name}` : dest);
+  }
+  return out;
+}
+
+/** pip --target/--prefix/--root, npm --prefix, go build -o … inside the cache: the output would stay in the mount. */
+export function outputInCacheCheck(t: ToolCmd, r: Resolver, mounts: Mount[]): void {
+  const names = ECOSYSTEMS[t.eco].outputs;
+  if (!names) return;
+  const o = optionValue(t.sc, r, [...names], t.at + 1);
+  if (!o.present || o.value === null) return;
+  const p = normPath(o.value);
+  if (p === null) return;
+  for (const mt of mounts) if (overlaps(p, mt.target)) refuse(`${t.tool} writes its output to ${p}, inside the cache directory ${mt.target}: it would stay in the cache mount and be missing from the image`);
+}
+
+/** A later RUN (of the stage or of one built FROM it) must not work offline from what this RUN downloads. */
+export function laterRunChecks(doc: DocView, ins: Instruction, st: InstructionState, mounts: Mount[], tools: ToolCmd[]): void {
+  const ecos = new Set(mounts.map((m) => m.eco));
+  for (const later of laterInImage(doc, ins, st)) {
+    if (later.getKeyword() !== 'RUN') continue;
+    for (const w of commandWordsOf(doc, later)) {
+      const d = detectWords(w);
+      if (!d || !ecos.has(d.eco)) continue;
+      if (offline(ECOSYSTEMS[d.eco].offline, w) && tools.some((t) => t.eco === d.eco)) {
+        refuse(`the RUN on line ${doc.lineOfNode(later)} runs ${d.tool} offline from what this RUN downloads; with a cache mount the downloads would not be in the image (if the cache is empty the offline step fails)`);
+      }
+    }
+  }
+}
+
+/** A command working offline reads what earlier RUNs put in the image; the mount would hide it. */
+export function offlineChecks(tools: ToolCmd[]): void {
+  tools.forEach((t, i) => {
+    const switches = ECOSYSTEMS[t.eco].offline;
+    if (!offline(switches, t.sc.words)) return;
+    if (tools.slice(0, i).some((e) => e.eco === t.eco && !offline(switches, e.sc.words))) return; // downloaded earlier in this RUN
+    refuse(`${t.tool} runs offline (${t.sc.words.find((w) => w !== null && switches!.includes(w))}), reading the dependencies an earlier RUN put in the image; a cache mount would hide them behind a cache that is empty on a fresh builder`);
+  });
+}
+
+/** Directories every Linux base image has. */
+const ALWAYS_THERE = new Set(['/', '/etc', '/home', '/opt', '/root', '/srv', '/tmp', '/usr', '/usr/local', '/usr/local/share', '/usr/share', '/var', '/var/cache', '/var/lib', '/var/tmp']);
+
+/**
+ * For a non-root user the mount's uid= applies to the target only: every missing directory above it is created by
+ * the builder, owned by root, and stays in the image (buildah 1.28 does so; a later RUN as the user then cannot
+ * create e.g. ~/.cache/other). Refused unless each directory above the target is known to exist: a system
+ * directory, the user's home when it was created, or one an earlier RUN made (`mkdir -p`) as that user, or made
+ * and handed over with `chown -R`.
+ */
+export function ownerChecks(doc: DocView, st: InstructionState, toAdd: Mount[], user: ResolvedUser, r: Resolver, before: Instruction[], states: Map<Instruction, InstructionState>): void {
+  let home: string | null = null;
+  try { home = normPath(r.home()); } catch { home = null; }
+  const homeThere = home !== null && user.homeExists && home === normPath(user.home ?? '');
+  const made: string[] = [];
+  for (const prev of before) {
+    if (prev.getKeyword() !== 'RUN') continue;
+    const asUser = states.get(prev)?.user === st.user;
+    const cmds = commandWordsOf(doc, prev);
+    const expand = (w: string | null) => (w === null ? null : normPath(w.startsWith('~/') && home ? home + w.slice(1) : w.replace(/^\$\{?HOME\}?(?=\/|$)/, home ?? '$HOME')));
+    const chowned = cmds.filter((w) => base(w[0]) === 'chown' && w.some((x) => x === '-R' || x === '--recursive')).flatMap((w) => w.slice(2).map(expand).filter((x): x is string => x !== null));
+    for (const w of cmds) {
+      if (base(w[0]) !== 'mkdir') continue;
+      for (const p of w.slice(1).map(expand)) if (p && (asUser || chowned.some((c) => inside(p, c)))) made.push(p);
+    }
+  }
+  const exists = (dir: string) => ALWAYS_THERE.has(dir) || (homeThere && dir === home) || made.some((p) => inside(p, dir));
+  for (const mt of toAdd) {
+    const missing: string[] = [];
+    for (let d = mt.target.slice(0, mt.target.lastIndexOf('/')) || '/'; !exists(d); d = d.slice(0, d.lastIndexOf('/')) || '/') missing.unshift(d);
+    if (missing.length) {
+      refuse(`the ${label(mt)} cache mount at ${mt.target} would create ${missing.join(', ')} owned by root (uid= applies to the target only), which stays in the image and keeps ${user.label} from writing there; create ${missing.length > 1 ? 'them' : 'it'} as that user first (\`RUN mkdir -p ${missing[missing.length - 1]}\` after the USER), or point the cache at a directory that exists`);
+    }
+  }
+}
