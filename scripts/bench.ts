@@ -6,7 +6,8 @@
  *   (b) `dockeropt` dry run with every transform that needs no network (the default selection);
  *   (c) `dockeropt --check`;
  *   (d) cold start of `dockeropt --version`;
- *   (e) peak RSS of (b).
+ *   (e) peak RSS of (b);
+ *   (f) one hostile file of 1,000 and of 2,000 stages (the time must grow linearly).
  * Prints a table and writes bench/results.json. Targets on a 2-core machine: (b) <= 1.5x (a) in wall
  * time, peak RSS < 400 MB at 10,000 files, cold start < 150 ms. A script, not a test.
  * Usage: npm run bench [-- --sizes 1000,10000]
@@ -103,13 +104,29 @@ for (const n of sizes) {
   });
   rmSync(dir, { recursive: true, force: true });
 }
-const result = { date: new Date().toISOString(), cpus: cpus().length, node: process.version, sources: src.length, cold_start_version_ms: Math.round(coldMs), node_start_ms: Math.round(bareMs), rows };
+// hostile input: one file of many stages (each FROM the one before, as in test/hostile.test.ts); the time
+// must grow linearly with the stages (a quadratic step made 1,000 stages take 12 s and 2,000 take 39 s)
+const manyStages = (n: number) => {
+  let t = '';
+  for (let i = 0; i < n; i++) t += `FROM ${i ? `s${i - 1}` : 'debian:12'} AS s${i}\nENV V${i}=x\nARG A${i}=1\nCOPY a${i} /srv/a${i}\nRUN apt-get update && apt-get install -y curl\nRUN echo ${i}\nRUN echo done ${i}\n`;
+  return t;
+};
+const stages: Record<string, number> = {};
+for (const n of [1000, 2000]) {
+  const dir = mkdtempSync(join(tmpdir(), `dockeropt-bench-stages-${n}-`));
+  writeFileSync(join(dir, 'Dockerfile'), manyStages(n));
+  stages[`stages_${n}_ms`] = Math.round(timed(['--quiet', 'Dockerfile'], dir).ms);
+  rmSync(dir, { recursive: true, force: true });
+}
+const stageRatio = +(stages.stages_2000_ms! / stages.stages_1000_ms!).toFixed(2);
+const result = { date: new Date().toISOString(), cpus: cpus().length, node: process.version, sources: src.length, cold_start_version_ms: Math.round(coldMs), node_start_ms: Math.round(bareMs), rows, ...stages, stages_ratio_2000_to_1000: stageRatio };
 console.log(`cold start (dockeropt --version, median of 7): ${Math.round(coldMs)} ms   [target < 150 ms; \`node -e 0\` alone: ${Math.round(bareMs)} ms]`);
 console.log('files   floor(a) ms  files/s  dry-run(b) ms  files/s  (b)/(a)  --check ms  peak RSS MB');
 for (const r of rows as any[]) {
   console.log(`${String(r.files).padEnd(7)} ${String(r.floor_ms).padStart(11)} ${String(r.floor_files_per_s).padStart(8)} ${String(r.dry_run_ms).padStart(14)} ${String(r.dry_run_files_per_s).padStart(8)} ${String(r.ratio_dry_to_floor).padStart(8)} ${String(r.check_ms).padStart(11)} ${String(r.peak_rss_mb).padStart(12)}`);
 }
 console.log('targets: (b)/(a) <= 1.5, peak RSS < 400 MB at 10,000 files');
+console.log(`one file of 1,000 stages: ${stages.stages_1000_ms} ms, of 2,000 stages: ${stages.stages_2000_ms} ms (ratio ${stageRatio}; target <= 2.5, i.e. linear, and 2,000 stages < 15 s)`);
 mkdirSync(join(root, 'bench'), { recursive: true });
 writeFileSync(join(root, 'bench/results.json'), JSON.stringify(result, null, 2) + '\n');
 void cpSync;

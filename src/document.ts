@@ -191,6 +191,12 @@ export class DocView {
 
   /** The indentation that the file's continuation lines use, for new continuation lines (default 4 spaces). */
   continuationIndent(): string {
+    // asked once per rewrite site: computed once per view (it reads every instruction)
+    return (this.indentCache ??= this.computeContinuationIndent());
+  }
+  private indentCache: string | null = null;
+
+  private computeContinuationIndent(): string {
     const counts = new Map<string, number>();
     for (const ins of this.instructions()) {
       const r = ins.getRange();

@@ -16,9 +16,9 @@ export interface InstructionState {
   /** WORKDIR in force from this Dockerfile, or null (the base image's). */
   workdir: string | null;
   /** ENV values set in this Dockerfile (raw, unexpanded text after unquoting). */
-  env: Map<string, string>;
+  env: ReadonlyMap<string, string>;
   /** ARG names declared in the stage, with their default (null when none). */
-  args: Map<string, string | null>;
+  args: ReadonlyMap<string, string | null>;
   /** The root (non-stage) image the stage chain starts from, e.g. `node:20`, or null when unknown. */
   baseImage: string | null;
   /** Why the file builds a Windows image (windowsReason), or null. */
@@ -109,9 +109,11 @@ function computeStates(doc: DocView): Map<Instruction, InstructionState> {
   for (const stage of doc.stages()) {
     const parentName = stage.from.getImage()?.toLowerCase() ?? null;
     const parent = parentName !== null ? finalStates.get(parentName) : undefined;
+    // the stage shares its parent's ENV values (a layer over them, never a copy: copies made long
+    // chains of stages quadratic)
     let st: InstructionState = parent
-      ? { ...parent, stage, env: new Map(parent.env), args: new Map() }
-      : { stage, shell: null, user: null, workdir: null, env: new Map(), args: new Map(), baseImage: stage.from.getImage(), windows };
+      ? { ...parent, stage, args: Scope.empty() }
+      : { stage, shell: null, user: null, workdir: null, env: Scope.empty(), args: Scope.empty(), baseImage: stage.from.getImage(), windows };
     for (const ins of stage.instructions) {
       out.set(ins, st);
       st = nextState(st, ins);
@@ -140,22 +142,72 @@ function nextState(st: InstructionState, ins: Instruction): InstructionState {
       return { ...st, workdir: joined };
     }
     case 'ENV': {
-      const env = new Map(st.env);
+      const own = new Map<string, string>();
       for (const p of (ins as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }).getProperties()) {
-        env.set(p.getName(), p.getValue() ?? '');
+        own.set(p.getName(), p.getValue() ?? '');
       }
-      return { ...st, env };
+      return { ...st, env: (st.env as Scope<string>).with(own) };
     }
     case 'ARG': {
-      const args = new Map(st.args);
+      const own = new Map<string, string | null>();
       for (const p of (ins as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }).getProperties()) {
-        args.set(p.getName(), p.getValue());
+        own.set(p.getName(), p.getValue());
       }
-      return { ...st, args };
+      return { ...st, args: (st.args as Scope<string | null>).with(own) };
     }
     default:
       return st;
   }
+}
+
+/**
+ * A read-only map made of layers: each ENV (or ARG) adds one layer of its own values over the ones in
+ * force, so a state costs what its instruction sets, not what the whole chain of stages has set. A
+ * lookup walks at most MAX_DEPTH layers: a deeper scope is flattened into one layer first.
+ */
+export class Scope<V> implements ReadonlyMap<string, V> {
+  private static readonly MAX_DEPTH = 32;
+  private flat: Map<string, V> | null = null;
+
+  private constructor(private readonly own: ReadonlyMap<string, V>, private readonly parent: Scope<V> | null, private readonly depth: number) {}
+
+  static empty<V>(): Scope<V> { return new Scope<V>(new Map(), null, 0); }
+
+  /** This scope with `own` over it. */
+  with(own: ReadonlyMap<string, V>): Scope<V> {
+    if (this.depth + 1 < Scope.MAX_DEPTH) return new Scope(own, this, this.depth + 1);
+    const all = new Map(this.all());
+    for (const [k, v] of own) all.set(k, v);
+    return new Scope(all, null, 0);
+  }
+
+  get(key: string): V | undefined {
+    for (let s: Scope<V> | null = this; s; s = s.parent) if (s.own.has(key)) return s.own.get(key);
+    return undefined;
+  }
+
+  has(key: string): boolean {
+    for (let s: Scope<V> | null = this; s; s = s.parent) if (s.own.has(key)) return true;
+    return false;
+  }
+
+  /** Every entry in force (built once, when someone iterates). */
+  private all(): Map<string, V> {
+    if (this.flat) return this.flat;
+    const chain: Scope<V>[] = [];
+    for (let s: Scope<V> | null = this; s; s = s.parent) chain.push(s);
+    const m = new Map<string, V>();
+    for (let i = chain.length - 1; i >= 0; i--) for (const [k, v] of chain[i]!.own) m.set(k, v);
+    this.flat = m;
+    return m;
+  }
+
+  get size(): number { return this.all().size; }
+  forEach(fn: (value: V, key: string, map: ReadonlyMap<string, V>) => void): void { this.all().forEach((v, k) => fn(v, k, this)); }
+  entries(): MapIterator<[string, V]> { return this.all().entries(); }
+  keys(): MapIterator<string> { return this.all().keys(); }
+  values(): MapIterator<V> { return this.all().values(); }
+  [Symbol.iterator](): MapIterator<[string, V]> { return this.all()[Symbol.iterator](); }
 }
 
 /** Why the shell in force at an instruction is not a POSIX shell (so shell analysis does not apply), or null. */

@@ -134,6 +134,23 @@ h('a heredoc that is never terminated is refused (BuildKit rejects it; lines add
     assert.is((err as FileError).message, `the heredoc <<${name} is never terminated (no line ${name} follows it); BuildKit rejects the file`);
   }
 });
+/** N stages, each FROM the one before, each with ENV, ARG, a COPY, an install to hoist and two RUNs to merge. */
+function manyStages(n: number): string {
+  let t = '';
+  for (let i = 0; i < n; i++) {
+    t += `FROM ${i ? `s${i - 1}` : 'debian:12'} AS s${i}\nENV V${i}=x\nARG A${i}=1\nCOPY a${i} /srv/a${i}\nRUN apt-get update && apt-get install -y curl\nRUN echo ${i}\nRUN echo done ${i}\n`;
+  }
+  return t;
+}
+h('2,000 stages are analysed in full (the stage analysis is linear: its time is bounded in npm run bench)', async () => {
+  const n = 2000;
+  const r = await runPipeline(manyStages(n), { transforms: selectTransforms(['hoist-system-deps', 'merge-run']) });
+  const count = (id: string) => r.outcomes.filter((o) => o.kind === 'rewrite' && o.transform === id).length;
+  assert.is(count('hoist-system-deps'), n);
+  assert.is(count('merge-run'), n);
+  assert.is(r.text.split('\n').filter((l) => l.startsWith('FROM ')).length, n);
+  assert.ok(r.text.endsWith(`FROM s${n - 2} AS s${n - 1}\nRUN apt-get update && apt-get install -y curl\nENV V${n - 1}=x\nARG A${n - 1}=1\nCOPY a${n - 1} /srv/a${n - 1}\nRUN echo ${n - 1} \\\n    && echo done ${n - 1}\n`), r.text.slice(-400));
+});
 h('a file that asks to be ignored is left alone whatever it holds', async () => {
   const text = '# dockeropt ignore-file\nFROM a\nRUN x\rRUN y\n';
   const r = await runPipeline(text, { transforms: selectTransforms() });

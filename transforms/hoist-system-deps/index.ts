@@ -345,13 +345,14 @@ function commentBlockStart(doc: DocView, run: Instruction): number {
   return l;
 }
 
+/** Last line of the instruction before the RUN (-1: none); a binary search (a scan per RUN was quadratic). */
 function previousInstructionEnd(doc: DocView, run: Instruction): number {
-  let end = -1;
+  const all = doc.instructions();
   const start = run.getRange().start.line;
-  for (const ins of doc.instructions()) {
-    const r = ins.getRange();
-    if (r.start.line >= start) break;
-    end = r.end.line;
+  let lo = 0, hi = all.length; // first instruction starting at or after `start`
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (all[mid]!.getRange().start.line < start) lo = mid + 1; else hi = mid;
   }
-  return end;
+  return lo === 0 ? -1 : all[lo - 1]!.getRange().end.line;
 }

@@ -19,7 +19,7 @@ export interface Cmd {
   line: number;
   /** Working directory (null when a `cd` earlier in the same RUN makes it unknown). */
   cwd: string | null;
-  env: Map<string, string>;
+  env: ReadonlyMap<string, string>;
   /** Variable assignments written before the command (`CGO_ENABLED=0 go build`). */
   assigns: Map<string, string | null>;
   view: ShellView;
