@@ -5,9 +5,9 @@
  * Used by non-root (does the final stage already run as non-root? can it?) and runner-stage (which slim
  * runtime image matches a toolchain image).
  *
- * Facts come from each image's published Dockerfile/entrypoint (docker-library, GoogleContainerTools
- * distroless, Chainguard and Bitnami docs). An image that is not in the table is unknown: transforms
- * refuse rather than guess.
+ * One row per image family; each row's `source` names the published Dockerfile, entrypoint or
+ * documentation its facts come from (docker-library, GoogleContainerTools distroless, Chainguard,
+ * Bitnami, …). An image that is not in the table is unknown: transforms refuse rather than guess.
  */
 
 /** An image reference as written after FROM, split into parts. */
@@ -75,68 +75,113 @@ export interface BaseImageEntry {
   slim?: boolean;
   /** The image's WORKDIR when the Dockerfile sets none. */
   workdir?: string;
+  /** Where the facts of the row come from: the image's Dockerfile or documentation (a URL, then what in it). */
+  source: string;
 }
 
 const gosu = (svc: string, user: string) =>
   `the official ${svc} image's docker-entrypoint.sh starts as root, takes ownership of the data directory and then drops to the ${user} user itself (gosu/su-exec)`;
 
 /**
- * The table, most specific first: the first entry whose name and tag match wins.
- * Keep it in sync with docs/non-root.md and docs/runner-stage.md.
+ * The table, one row per image family, most specific first: the first entry whose name and tag match
+ * wins. Each row ends with its source. Keep it in sync with docs/non-root.md and docs/runner-stage.md.
  */
 export const BASE_IMAGES: readonly BaseImageEntry[] = [
   // runtime images that already run as non-root
-  { family: 'distroless (nonroot)', names: ['gcr.io/distroless/*'], tag: /(^|-)nonroot(-|$)/, defaultUser: 'nonroot', uid: 65532, slim: true },
-  { family: 'distroless', names: ['gcr.io/distroless/*'], defaultUser: 'root', uid: 0, users: { nonroot: 65532 }, slim: true },
-  { family: 'chainguard', names: ['cgr.dev/chainguard/*'], defaultUser: 'nonroot', uid: 65532, slim: true },
-  { family: 'bitnami', names: ['bitnami/*', 'bitnamilegacy/*'], defaultUser: '1001', uid: 1001 },
-  { family: 'nginx-unprivileged', names: ['nginxinc/nginx-unprivileged'], defaultUser: 'nginx', uid: 101 },
-  { family: 'jenkins', names: ['jenkins/jenkins'], defaultUser: 'jenkins', uid: 1000 },
-  { family: 'grafana', names: ['grafana/grafana', 'grafana/grafana-oss'], defaultUser: 'grafana', uid: 472 },
-  { family: 'prometheus', names: ['prom/prometheus', 'quay.io/prometheus/prometheus'], defaultUser: 'nobody', uid: 65534 },
-  { family: 'keycloak', names: ['quay.io/keycloak/keycloak'], defaultUser: '1000', uid: 1000 },
+  { family: 'distroless (nonroot)', names: ['gcr.io/distroless/*'], tag: /(^|-)nonroot(-|$)/, defaultUser: 'nonroot', uid: 65532, slim: true,
+    source: 'https://github.com/GoogleContainerTools/distroless/blob/main/common/variables.bzl (NONROOT = 65532, the user of the nonroot tags)' },
+  { family: 'distroless', names: ['gcr.io/distroless/*'], defaultUser: 'root', uid: 0, users: { nonroot: 65532 }, slim: true,
+    source: 'https://github.com/GoogleContainerTools/distroless/blob/main/common/variables.bzl (the other tags run as ROOT; every image has the nonroot user)' },
+  { family: 'chainguard', names: ['cgr.dev/chainguard/*'], defaultUser: 'nonroot', uid: 65532, slim: true,
+    source: 'https://github.com/chainguard-images/images/blob/main/BEST_PRACTICES.md (images run as nonroot, uid 65532)' },
+  { family: 'bitnami', names: ['bitnami/*', 'bitnamilegacy/*'], defaultUser: '1001', uid: 1001,
+    source: 'https://github.com/bitnami/containers (each image\'s Dockerfile ends with USER 1001)' },
+  { family: 'nginx-unprivileged', names: ['nginxinc/nginx-unprivileged'], defaultUser: 'nginx', uid: 101,
+    source: 'https://github.com/nginxinc/docker-nginx-unprivileged (Dockerfile: USER $UID, 101; listens on 8080)' },
+  { family: 'jenkins', names: ['jenkins/jenkins'], defaultUser: 'jenkins', uid: 1000,
+    source: 'https://github.com/jenkinsci/docker (Dockerfile: ARG uid=1000, USER ${user})' },
+  { family: 'grafana', names: ['grafana/grafana', 'grafana/grafana-oss'], defaultUser: 'grafana', uid: 472,
+    source: 'https://github.com/grafana/grafana/blob/main/Dockerfile (ARG GF_UID="472", USER "$GF_UID")' },
+  { family: 'prometheus', names: ['prom/prometheus', 'quay.io/prometheus/prometheus'], defaultUser: 'nobody', uid: 65534,
+    source: 'https://github.com/prometheus/prometheus/blob/main/Dockerfile (USER nobody)' },
+  { family: 'keycloak', names: ['quay.io/keycloak/keycloak'], defaultUser: '1000', uid: 1000,
+    source: 'https://github.com/keycloak/keycloak/blob/main/quarkus/container/Dockerfile (USER 1000)' },
 
   // images whose entrypoint needs root, or that listen on privileged ports as root
-  { family: 'postgres', names: ['postgres'], defaultUser: 'root', uid: 0, users: { postgres: 999 }, entrypointNeedsRoot: gosu('postgres', 'postgres') },
-  { family: 'mysql', names: ['mysql'], defaultUser: 'root', uid: 0, users: { mysql: 999 }, entrypointNeedsRoot: gosu('mysql', 'mysql') },
-  { family: 'mariadb', names: ['mariadb'], defaultUser: 'root', uid: 0, users: { mysql: 999 }, entrypointNeedsRoot: gosu('mariadb', 'mysql') },
-  { family: 'redis', names: ['redis'], defaultUser: 'root', uid: 0, users: { redis: 999 }, entrypointNeedsRoot: gosu('redis', 'redis') },
-  { family: 'mongo', names: ['mongo'], defaultUser: 'root', uid: 0, users: { mongodb: 999 }, entrypointNeedsRoot: gosu('mongo', 'mongodb') },
-  { family: 'rabbitmq', names: ['rabbitmq'], defaultUser: 'root', uid: 0, users: { rabbitmq: 999 }, entrypointNeedsRoot: gosu('rabbitmq', 'rabbitmq') },
-  { family: 'nginx', names: ['nginx'], defaultUser: 'root', uid: 0, users: { nginx: 101 }, listens: [80], nonRootVariant: 'nginxinc/nginx-unprivileged (listens on 8080)' },
-  { family: 'httpd', names: ['httpd'], defaultUser: 'root', uid: 0, users: { 'www-data': 33 }, listens: [80] },
-  { family: 'php (apache)', names: ['php'], tag: /apache/, defaultUser: 'root', uid: 0, users: { 'www-data': 33 }, listens: [80] },
-  { family: 'caddy', names: ['caddy'], defaultUser: 'root', uid: 0, listens: [80, 443] },
+  { family: 'postgres', names: ['postgres'], defaultUser: 'root', uid: 0, users: { postgres: 999 }, entrypointNeedsRoot: gosu('postgres', 'postgres'),
+    source: 'https://github.com/docker-library/postgres (Dockerfile: postgres uid 999; docker-entrypoint.sh drops to it with gosu)' },
+  { family: 'mysql', names: ['mysql'], defaultUser: 'root', uid: 0, users: { mysql: 999 }, entrypointNeedsRoot: gosu('mysql', 'mysql'),
+    source: 'https://github.com/docker-library/mysql (Dockerfile: mysql uid 999; docker-entrypoint.sh drops to it with gosu)' },
+  { family: 'mariadb', names: ['mariadb'], defaultUser: 'root', uid: 0, users: { mysql: 999 }, entrypointNeedsRoot: gosu('mariadb', 'mysql'),
+    source: 'https://github.com/MariaDB/mariadb-docker (Dockerfile: mysql uid 999; docker-entrypoint.sh drops to it with gosu)' },
+  { family: 'redis', names: ['redis'], defaultUser: 'root', uid: 0, users: { redis: 999 }, entrypointNeedsRoot: gosu('redis', 'redis'),
+    source: 'https://github.com/docker-library/redis (Dockerfile: redis uid 999; docker-entrypoint.sh drops to it with gosu/su-exec)' },
+  { family: 'mongo', names: ['mongo'], defaultUser: 'root', uid: 0, users: { mongodb: 999 }, entrypointNeedsRoot: gosu('mongo', 'mongodb'),
+    source: 'https://github.com/docker-library/mongo (Dockerfile: mongodb uid 999; docker-entrypoint.sh drops to it with gosu)' },
+  { family: 'rabbitmq', names: ['rabbitmq'], defaultUser: 'root', uid: 0, users: { rabbitmq: 999 }, entrypointNeedsRoot: gosu('rabbitmq', 'rabbitmq'),
+    source: 'https://github.com/docker-library/rabbitmq (Dockerfile: rabbitmq uid 999; docker-entrypoint.sh drops to it with gosu)' },
+  { family: 'nginx', names: ['nginx'], defaultUser: 'root', uid: 0, users: { nginx: 101 }, listens: [80], nonRootVariant: 'nginxinc/nginx-unprivileged (listens on 8080)',
+    source: 'https://github.com/nginxinc/docker-nginx (Dockerfile: nginx uid 101, EXPOSE 80, no USER)' },
+  { family: 'httpd', names: ['httpd'], defaultUser: 'root', uid: 0, users: { 'www-data': 33 }, listens: [80],
+    source: 'https://github.com/docker-library/httpd (Listen 80, no USER; www-data is Debian\'s uid 33)' },
+  { family: 'php (apache)', names: ['php'], tag: /apache/, defaultUser: 'root', uid: 0, users: { 'www-data': 33 }, listens: [80],
+    source: 'https://github.com/docker-library/php (apache variants: Listen 80, no USER; www-data is Debian\'s uid 33)' },
+  { family: 'caddy', names: ['caddy'], defaultUser: 'root', uid: 0, listens: [80, 443],
+    source: 'https://github.com/caddyserver/caddy-docker (EXPOSE 80 443, no USER)' },
 
   // language toolchains (runner-stage recipes) and their slim runtimes
-  { family: 'golang', names: ['golang'], defaultUser: 'root', uid: 0, toolchain: 'go', workdir: '/go' },
-  { family: 'node (slim)', names: ['node'], tag: /(^|-)(slim|alpine)/, defaultUser: 'root', uid: 0, users: { node: 1000 }, slim: true },
-  { family: 'node', names: ['node'], defaultUser: 'root', uid: 0, users: { node: 1000 }, toolchain: 'node' },
-  { family: 'python (slim)', names: ['python'], tag: /(^|-)(slim|alpine)/, defaultUser: 'root', uid: 0, slim: true },
-  { family: 'python', names: ['python'], defaultUser: 'root', uid: 0, toolchain: 'python' },
-  { family: 'eclipse-temurin (jre)', names: ['eclipse-temurin'], tag: /(^|-)jre(-|$)/, defaultUser: 'root', uid: 0, slim: true },
-  { family: 'eclipse-temurin', names: ['eclipse-temurin'], defaultUser: 'root', uid: 0, toolchain: 'java' },
-  { family: 'maven', names: ['maven'], defaultUser: 'root', uid: 0, toolchain: 'java' },
-  { family: 'gradle', names: ['gradle'], defaultUser: 'root', uid: 0, users: { gradle: 1000 }, toolchain: 'java' },
-  { family: 'rust', names: ['rust'], defaultUser: 'root', uid: 0, toolchain: 'rust' },
-  { family: 'openjdk', names: ['openjdk', 'amazoncorretto'], defaultUser: 'root', uid: 0 },
-  { family: 'ruby', names: ['ruby'], defaultUser: 'root', uid: 0 },
-  { family: 'php', names: ['php'], defaultUser: 'root', uid: 0, users: { 'www-data': 33 } },
-  { family: 'deno', names: ['denoland/deno'], defaultUser: 'root', uid: 0, users: { deno: 1993 } },
-  { family: 'dotnet (chiseled)', names: ['mcr.microsoft.com/dotnet/aspnet', 'mcr.microsoft.com/dotnet/runtime', 'mcr.microsoft.com/dotnet/runtime-deps'], tag: /chiseled/, defaultUser: 'app', uid: 1654, slim: true },
-  { family: 'dotnet', names: ['mcr.microsoft.com/dotnet/aspnet', 'mcr.microsoft.com/dotnet/runtime', 'mcr.microsoft.com/dotnet/sdk'], defaultUser: 'root', uid: 0, users: { app: 1654 } },
+  { family: 'golang', names: ['golang'], defaultUser: 'root', uid: 0, toolchain: 'go', workdir: '/go',
+    source: 'https://github.com/docker-library/golang (no USER; WORKDIR $GOPATH, /go)' },
+  { family: 'node (slim)', names: ['node'], tag: /(^|-)(slim|alpine)/, defaultUser: 'root', uid: 0, users: { node: 1000 }, slim: true,
+    source: 'https://github.com/nodejs/docker-node (slim and alpine variants; node uid 1000, no USER)' },
+  { family: 'node', names: ['node'], defaultUser: 'root', uid: 0, users: { node: 1000 }, toolchain: 'node',
+    source: 'https://github.com/nodejs/docker-node (Dockerfile: node uid 1000, no USER)' },
+  { family: 'python (slim)', names: ['python'], tag: /(^|-)(slim|alpine)/, defaultUser: 'root', uid: 0, slim: true,
+    source: 'https://github.com/docker-library/python (slim and alpine variants; no USER)' },
+  { family: 'python', names: ['python'], defaultUser: 'root', uid: 0, toolchain: 'python',
+    source: 'https://github.com/docker-library/python (no USER)' },
+  { family: 'eclipse-temurin (jre)', names: ['eclipse-temurin'], tag: /(^|-)jre(-|$)/, defaultUser: 'root', uid: 0, slim: true,
+    source: 'https://github.com/adoptium/containers (jre tags; no USER)' },
+  { family: 'eclipse-temurin', names: ['eclipse-temurin'], defaultUser: 'root', uid: 0, toolchain: 'java',
+    source: 'https://github.com/adoptium/containers (no USER)' },
+  { family: 'maven', names: ['maven'], defaultUser: 'root', uid: 0, toolchain: 'java',
+    source: 'https://github.com/carlossg/docker-maven (no USER)' },
+  { family: 'gradle', names: ['gradle'], defaultUser: 'root', uid: 0, users: { gradle: 1000 }, toolchain: 'java',
+    source: 'https://github.com/gradle/docker-gradle (Dockerfile: gradle uid 1000, no USER)' },
+  { family: 'rust', names: ['rust'], defaultUser: 'root', uid: 0, toolchain: 'rust',
+    source: 'https://github.com/rust-lang/docker-rust (no USER)' },
+  { family: 'openjdk', names: ['openjdk', 'amazoncorretto'], defaultUser: 'root', uid: 0,
+    source: 'https://github.com/docker-library/openjdk and https://github.com/corretto/corretto-docker (no USER)' },
+  { family: 'ruby', names: ['ruby'], defaultUser: 'root', uid: 0,
+    source: 'https://github.com/docker-library/ruby (no USER)' },
+  { family: 'php', names: ['php'], defaultUser: 'root', uid: 0, users: { 'www-data': 33 },
+    source: 'https://github.com/docker-library/php (no USER; www-data is Debian\'s uid 33)' },
+  { family: 'deno', names: ['denoland/deno'], defaultUser: 'root', uid: 0, users: { deno: 1993 },
+    source: 'https://github.com/denoland/deno_docker (useradd --uid 1993 deno, no USER)' },
+  { family: 'dotnet (chiseled)', names: ['mcr.microsoft.com/dotnet/aspnet', 'mcr.microsoft.com/dotnet/runtime', 'mcr.microsoft.com/dotnet/runtime-deps'], tag: /chiseled/, defaultUser: 'app', uid: 1654, slim: true,
+    source: 'https://github.com/dotnet/dotnet-docker (chiseled images run as app, APP_UID=1654)' },
+  { family: 'dotnet', names: ['mcr.microsoft.com/dotnet/aspnet', 'mcr.microsoft.com/dotnet/runtime', 'mcr.microsoft.com/dotnet/sdk'], defaultUser: 'root', uid: 0, users: { app: 1654 },
+    source: 'https://github.com/dotnet/dotnet-docker (app user, APP_UID=1654; no USER)' },
 
   // operating-system bases
-  { family: 'scratch', names: ['scratch'], defaultUser: 'root', uid: 0, slim: true },
-  { family: 'debian', names: ['debian'], defaultUser: 'root', uid: 0 },
-  { family: 'ubuntu', names: ['ubuntu'], defaultUser: 'root', uid: 0 },
-  { family: 'alpine', names: ['alpine'], defaultUser: 'root', uid: 0 },
-  { family: 'busybox', names: ['busybox'], defaultUser: 'root', uid: 0 },
-  { family: 'fedora', names: ['fedora', 'registry.fedoraproject.org/fedora'], defaultUser: 'root', uid: 0 },
-  { family: 'rhel-compatible', names: ['centos', 'rockylinux', 'almalinux', 'oraclelinux', 'amazonlinux', 'redhat/*', 'registry.access.redhat.com/*'], defaultUser: 'root', uid: 0 },
+  { family: 'scratch', names: ['scratch'], defaultUser: 'root', uid: 0, slim: true,
+    source: 'https://docs.docker.com/build/building/base-images/ (scratch: an empty image, no user database)' },
+  { family: 'debian', names: ['debian'], defaultUser: 'root', uid: 0,
+    source: 'https://github.com/debuerreotype/docker-debian-artifacts (no USER)' },
+  { family: 'ubuntu', names: ['ubuntu'], defaultUser: 'root', uid: 0,
+    source: 'https://hub.docker.com/_/ubuntu (no USER)' },
+  { family: 'alpine', names: ['alpine'], defaultUser: 'root', uid: 0,
+    source: 'https://github.com/alpinelinux/docker-alpine (no USER)' },
+  { family: 'busybox', names: ['busybox'], defaultUser: 'root', uid: 0,
+    source: 'https://github.com/docker-library/busybox (no USER)' },
+  { family: 'fedora', names: ['fedora', 'registry.fedoraproject.org/fedora'], defaultUser: 'root', uid: 0,
+    source: 'https://github.com/fedora-cloud/docker-brew-fedora (no USER)' },
+  { family: 'rhel-compatible', names: ['centos', 'rockylinux', 'almalinux', 'oraclelinux', 'amazonlinux', 'redhat/*', 'registry.access.redhat.com/*'], defaultUser: 'root', uid: 0,
+    source: 'https://catalog.redhat.com/software/base-images (UBI) and the centos, rockylinux, almalinux, oraclelinux and amazonlinux images (no USER)' },
 
   // Windows: USER means something else there; non-root refuses
-  { family: 'windows', names: ['mcr.microsoft.com/windows/*', 'mcr.microsoft.com/windows', 'microsoft/windowsservercore', 'microsoft/nanoserver', 'mcr.microsoft.com/dotnet/framework/*'], defaultUser: 'ContainerAdministrator', uid: 0, windows: true },
+  { family: 'windows', names: ['mcr.microsoft.com/windows/*', 'mcr.microsoft.com/windows', 'microsoft/windowsservercore', 'microsoft/nanoserver', 'mcr.microsoft.com/dotnet/framework/*'], defaultUser: 'ContainerAdministrator', uid: 0, windows: true,
+    source: 'https://learn.microsoft.com/en-us/virtualization/windowscontainers/manage-containers/container-base-images (ContainerAdministrator by default, ContainerUser)' },
 ];
 
 const nameMatches = (pattern: string, name: string) =>

@@ -36,14 +36,22 @@ export function exec(cmd: string, args: readonly string[], o: ExecOptions = {}):
   return new Promise((resolve) => {
     let stdout = '', stderr = '', log = '';
     let timedOut = false;
-    const child = spawn(cmd, [...args], { env: o.env ?? process.env, cwd: o.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(cmd, [...args], { env: o.env ?? process.env, cwd: o.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      // spawn throws (instead of emitting 'error') for some errno values, e.g. ELOOP in a PATH entry
+      const code = (e as NodeJS.ErrnoException).code ?? String(e);
+      resolve({ code: null, stdout: '', stderr: `${cmd}: ${code}`, log: `${cmd}: ${code}`, timedOut: false, spawnError: code, seconds: 0 });
+      return;
+    }
     const pid = child.pid;
     if (pid) live.add(pid);
     const keep = (s: string, add: string) => { const t = s + add; return t.length > max ? t.slice(t.length - max) : t; };
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => { stdout = keep(stdout, d); log = keep(log, d); });
-    child.stderr.on('data', (d: string) => { stderr = keep(stderr, d); log = keep(log, d); });
+    child.stdout!.setEncoding('utf8');
+    child.stderr!.setEncoding('utf8');
+    child.stdout!.on('data', (d: string) => { stdout = keep(stdout, d); log = keep(log, d); });
+    child.stderr!.on('data', (d: string) => { stderr = keep(stderr, d); log = keep(log, d); });
     const kill = () => {
       if (!pid) return;
       try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }

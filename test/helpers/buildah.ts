@@ -232,9 +232,13 @@ export function baseImages(): BuildahHarness {
   const env = { CONTAINERS_STORAGE_CONF: storageConf(dir, join(dir, 'storage'), join(dir, 'run'), [base]), CONTAINERS_REGISTRIES_CONF: registriesConf(dir) };
   const buildah = runner(env);
   process.on('exit', () => {
+    buildah(['umount', '--all']);
     buildah(['rm', '--all']);
     buildah(['rmi', '--all', '--force']);
-    rmSync(dir, { recursive: true, force: true });
+    // a mount left behind (a build killed half-way) would make the removal fail: unmount what is under dir
+    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${dir}/`));
+    for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m]);
+    try { rmSync(dir, { recursive: true, force: true }); } catch (e) { process.stderr.write(`test/helpers/buildah.ts: could not remove ${dir}: ${(e as Error).message}\n`); }
   });
   harness = { env, buildah, dir };
   return harness;

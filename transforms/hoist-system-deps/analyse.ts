@@ -2,7 +2,9 @@
  * Recognises a RUN whose every command is a system package-manager command (apt-get/apt, apk, dnf, yum,
  * microdnf, tdnf, zypper, dpkg) or its clean-up (`rm -rf /var/lib/apt/lists/*`, `set -eux`, `true`), and
  * says what it depends on: the variables it expands, the local files it reads, the paths it removes.
- * Works on the shell tree of src/shell.ts (mvdan-sh); nothing here looks at shell text with patterns.
+ * The package managers are a table (MANAGERS: one row per family, with its programs, subcommands,
+ * value-taking options and sources). Works on the shell tree of src/shell.ts (mvdan-sh); nothing here
+ * looks at shell text with patterns.
  */
 import { nodeType, simpleCommands, wordLit, type ParsedShell, type ShNode } from '../../src/shell.js';
 
@@ -19,32 +21,69 @@ export interface SystemInstall {
   removes: string[];
 }
 
-/** Options that take a value as the next word, per package manager (the `--opt=value` form needs no entry). */
-const VALUE_OPTS: Record<string, ReadonlySet<string>> = {
-  apt: new Set(['-o', '--option', '-c', '--config-file', '-t', '--target-release', '--default-release']),
-  apk: new Set(['-X', '--repository', '--repositories-file', '--keys-dir', '--cache-dir', '--arch', '-t', '--virtual', '--cache-max-age']),
-  dnf: new Set(['-c', '--config', '--releasever', '--repo', '--repoid', '--enablerepo', '--disablerepo', '-x', '--exclude', '--setopt', '--disableplugin', '--enableplugin', '--forcearch', '--rpmverbosity', '-d', '--debuglevel', '-e', '--errorlevel']),
-  zypper: new Set(['-c', '--config', '-r', '--repo', '--from', '-t', '--type']),
-  dpkg: new Set(['--add-architecture']),
-};
+/** A family of system package managers that share their subcommands and options. */
+export interface PackageManager {
+  family: 'apt' | 'apk' | 'dnf' | 'zypper' | 'dpkg';
+  /** The programs of the family (the first word of the command). */
+  programs: readonly string[];
+  /** Its subcommands; dpkg has none (its actions are options). */
+  subcommands: ReadonlySet<string>;
+  /** Subcommands whose operands may be local package files (`apt-get install ./x.deb`). */
+  installs: ReadonlySet<string>;
+  /** Options that take a value as the next word (the `--opt=value` form needs no entry). */
+  valueOpts: ReadonlySet<string>;
+  /** When set, the only options allowed (a trailing `*` matches any rest). */
+  onlyOpts?: readonly string[];
+  /** Where the subcommands and options come from (the manager's manual). */
+  sources: readonly string[];
+}
 
-/** Option values that are files the command reads. */
+/** The table, one row per family. */
+export const MANAGERS: readonly PackageManager[] = [
+  {
+    family: 'apt', programs: ['apt-get', 'apt'],
+    subcommands: new Set(['update', 'install', 'reinstall', 'upgrade', 'dist-upgrade', 'full-upgrade', 'clean', 'autoclean', 'auto-clean', 'autoremove', 'auto-remove', 'purge', 'remove']),
+    installs: new Set(['install', 'reinstall', 'upgrade', 'update']),
+    valueOpts: new Set(['-o', '--option', '-c', '--config-file', '-t', '--target-release', '--default-release']),
+    sources: ['https://manpages.debian.org/stable/apt/apt-get.8.en.html', 'https://manpages.debian.org/stable/apt/apt.8.en.html'],
+  },
+  {
+    family: 'apk', programs: ['apk'],
+    subcommands: new Set(['add', 'del', 'update', 'upgrade', 'cache', 'fix']),
+    installs: new Set(['add', 'update', 'upgrade', 'fix']),
+    valueOpts: new Set(['-X', '--repository', '--repositories-file', '--keys-dir', '--cache-dir', '--arch', '-t', '--virtual', '--cache-max-age']),
+    sources: ['https://wiki.alpinelinux.org/wiki/Alpine_Package_Keeper', 'https://man.archlinux.org/man/apk.8'],
+  },
+  {
+    // yum (dnf's alias since RHEL 8), microdnf and tdnf take dnf's subcommands and options
+    family: 'dnf', programs: ['dnf', 'yum', 'microdnf', 'tdnf'],
+    subcommands: new Set(['install', 'reinstall', 'localinstall', 'groupinstall', 'group', 'groups', 'update', 'upgrade', 'update-minimal', 'upgrade-minimal', 'remove', 'erase', 'autoremove', 'clean', 'makecache', 'distro-sync', 'module']),
+    installs: new Set(['install', 'reinstall', 'localinstall', 'update', 'upgrade']),
+    valueOpts: new Set(['-c', '--config', '--releasever', '--repo', '--repoid', '--enablerepo', '--disablerepo', '-x', '--exclude', '--setopt', '--disableplugin', '--enableplugin', '--forcearch', '--rpmverbosity', '-d', '--debuglevel', '-e', '--errorlevel']),
+    sources: ['https://dnf.readthedocs.io/en/latest/command_ref.html', 'https://github.com/rpm-software-management/microdnf', 'https://github.com/vmware/tdnf'],
+  },
+  {
+    family: 'zypper', programs: ['zypper'],
+    subcommands: new Set(['install', 'in', 'remove', 'rm', 'update', 'up', 'dist-upgrade', 'dup', 'refresh', 'ref', 'clean', 'cc', 'patch']),
+    installs: new Set(['install', 'in', 'update']),
+    valueOpts: new Set(['-c', '--config', '-r', '--repo', '--from', '-t', '--type']),
+    sources: ['https://en.opensuse.org/SDB:Zypper_manual'],
+  },
+  {
+    // `dpkg -i FILE…` reads the files; `--configure -a` and --add-architecture read none
+    family: 'dpkg', programs: ['dpkg'],
+    subcommands: new Set(), installs: new Set(),
+    valueOpts: new Set(['--add-architecture']),
+    onlyOpts: ['-i', '--install', '--add-architecture', '--configure', '-a', '--pending', '--force-*'],
+    sources: ['https://manpages.debian.org/stable/dpkg/dpkg.1.en.html'],
+  },
+];
+const BY_PROGRAM = new Map(MANAGERS.flatMap((m) => m.programs.map((p) => [p, m] as const)));
+
+/** Option values that are files the command reads (any family). */
 const FILE_OPTS: ReadonlySet<string> = new Set(['-c', '--config-file', '--config', '--repositories-file', '--keys-dir', '-X', '--repository']);
-/** Options that point the install at another root: what it writes is then not where we assume. */
+/** Options that point the install at another root: what it writes is then not where we assume (any family). */
 const ROOT_OPTS: ReadonlySet<string> = new Set(['--installroot', '--root', '-p', '-R', '--instdir', '--admindir']);
-
-const SUBCOMMANDS: Record<string, ReadonlySet<string>> = {
-  apt: new Set(['update', 'install', 'reinstall', 'upgrade', 'dist-upgrade', 'full-upgrade', 'clean', 'autoclean', 'auto-clean', 'autoremove', 'auto-remove', 'purge', 'remove']),
-  apk: new Set(['add', 'del', 'update', 'upgrade', 'cache', 'fix']),
-  dnf: new Set(['install', 'reinstall', 'localinstall', 'groupinstall', 'group', 'groups', 'update', 'upgrade', 'update-minimal', 'upgrade-minimal', 'remove', 'erase', 'autoremove', 'clean', 'makecache', 'distro-sync', 'module']),
-  zypper: new Set(['install', 'in', 'remove', 'rm', 'update', 'up', 'dist-upgrade', 'dup', 'refresh', 'ref', 'clean', 'cc', 'patch']),
-};
-/** Subcommands whose operands may be local package files. */
-const INSTALLS: ReadonlySet<string> = new Set(['install', 'reinstall', 'localinstall', 'add', 'in', 'upgrade', 'update', 'fix']);
-
-const FAMILY: Record<string, string> = {
-  'apt-get': 'apt', apt: 'apt', apk: 'apk', dnf: 'dnf', yum: 'dnf', microdnf: 'dnf', tdnf: 'dnf', zypper: 'zypper', dpkg: 'dpkg',
-};
 
 /** Directories whose contents only caches and logs live in: what a clean-up `rm` may remove. */
 const CLEANUP_DIRS = [
@@ -80,9 +119,9 @@ export function analyseSystemInstall(parsed: ParsedShell): SystemInstall | null 
     if (name === 'true' || name === ':') { if (words.length > 1) return null; continue; }
     if (name === 'set') { if (!setIsOptionsOnly(words)) return null; continue; }
     if (name === 'rm') { if (!cleanupRm(words, out)) return null; continue; }
-    const fam = FAMILY[name];
-    if (!fam) return null;
-    if (!packageCommand(fam, c.call.Args as ShNode[], words, out)) return null;
+    const manager = BY_PROGRAM.get(name);
+    if (!manager) return null;
+    if (!packageCommand(manager, c.call.Args as ShNode[], words, out)) return null;
     if (!out.managers.includes(name)) out.managers.push(name);
     installs++;
   }
@@ -167,8 +206,11 @@ function globPrefixDir(w: string): string | null {
   return p;
 }
 
-function packageCommand(fam: string, args: ShNode[], words: (string | null)[], out: SystemInstall): boolean {
-  const valueOpts = VALUE_OPTS[fam] ?? new Set<string>();
+const optionIn = (list: readonly string[], opt: string) => list.some((o) => (o.endsWith('*') ? opt.startsWith(o.slice(0, -1)) : opt === o));
+
+function packageCommand(manager: PackageManager, args: ShNode[], words: (string | null)[], out: SystemInstall): boolean {
+  const fam = manager.family;
+  const valueOpts = manager.valueOpts;
   let sub: string | null = fam === 'dpkg' ? 'dpkg' : null;
   let dpkgInstall = false;
   for (let i = 1; i < words.length; i++) {
@@ -192,7 +234,7 @@ function packageCommand(fam: string, args: ShNode[], words: (string | null)[], o
         if (value === undefined) return false;
       }
       if (fam === 'dpkg' && (opt === '-i' || opt === '--install')) dpkgInstall = true;
-      if (fam === 'dpkg' && !['-i', '--install', '--add-architecture', '--configure', '-a', '--pending', '--force-all', '--force-depends'].includes(opt) && !opt.startsWith('--force-')) return false;
+      if (manager.onlyOpts && !optionIn(manager.onlyOpts, opt)) return false;
       if (typeof value === 'string' && value !== '') {
         if (FILE_OPTS.has(opt) && !isUrl(value)) out.files.push(value);
         // `-o Dir::Etc::SourceList=/x`, `--setopt=reposdir=/x`: a path in an option value is read
@@ -202,7 +244,7 @@ function packageCommand(fam: string, args: ShNode[], words: (string | null)[], o
       continue;
     }
     if (sub === null) {
-      if (!(SUBCOMMANDS[fam]?.has(w))) return false;
+      if (!manager.subcommands.has(w)) return false;
       sub = w;
       continue;
     }
@@ -211,7 +253,7 @@ function packageCommand(fam: string, args: ShNode[], words: (string | null)[], o
       out.files.push(w);
       continue;
     }
-    if (INSTALLS.has(sub) && looksLikeFile(w) && !isUrl(w)) out.files.push(w);
+    if (manager.installs.has(sub) && looksLikeFile(w) && !isUrl(w)) out.files.push(w);
   }
   return sub !== null;
 }

@@ -1,6 +1,6 @@
 /**
- * Data for the cache-mounts transform: what base images set that the Dockerfile does not show
- * (default user, named users, environment), and the commands each package manager is run with.
+ * Base-image facts for the cache-mounts transform: what base images set that the Dockerfile does not show
+ * (default user, named users, environment).
  *
  * Sources (see docs/cache-mounts.md for the per-ecosystem mount table and the reasoning):
  * - node images: root by default; they create user `node` with uid/gid 1000 and home /home/node.
@@ -59,29 +59,3 @@ function splitImage(image: string): { repo: string; tag: string | null } {
   ref = ref.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '');
   return { repo: ref.toLowerCase(), tag };
 }
-
-/** The first word that is not an option (and not the value of an option that takes one). */
-export function subcommand(words: readonly (string | null)[], from: number, optsWithValue: readonly string[] = []): { name: string | null; index: number } {
-  for (let i = from; i < words.length; i++) {
-    const w = words[i];
-    if (w === null || w === undefined) return { name: null, index: i };
-    if (w === '--') return { name: words[i + 1] ?? null, index: i + 1 };
-    if (w.startsWith('-')) {
-      if (optsWithValue.includes(w)) i++;
-      continue;
-    }
-    return { name: w, index: i };
-  }
-  return { name: null, index: -1 };
-}
-
-/** Package-manager command names (basename of the first word) that this transform knows. */
-export const TOOL_NAMES = new Set([
-  'apt-get', 'apt', 'apk', 'dnf', 'dnf5', 'yum', 'microdnf', 'zypper', 'pip', 'pip3', 'poetry', 'uv', 'pipenv',
-  'npm', 'yarn', 'pnpm', 'bun', 'go', 'mvn', 'mvnw', 'gradle', 'gradlew', 'cargo', 'bundle', 'composer', 'dotnet', 'nuget',
-]);
-
-/** Is this command name (basename) a pip entry point: pip, pip3, pip3.12? */
-export const isPipName = (n: string) => /^pip(\d+(\.\d+)?)?$/.test(n);
-/** python, python3, python3.12 */
-export const isPythonName = (n: string) => /^python(\d+(\.\d+)?)?$/.test(n);

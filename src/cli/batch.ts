@@ -1,0 +1,98 @@
+/**
+ * Runs the batch the options describe, with a progress spinner on an interactive stderr.
+ * Human output and --check print each file as it finishes, in sorted order, and let go of its texts (only
+ * outcomes stay for the summary), so memory stays bounded on big batches. The other formats are one
+ * document of everything, and --diff-out needs every text at the end. --interactive runs the review
+ * instead: its prompts and diffs are printed as it goes.
+ */
+import type { FileImpact } from '../impact.js';
+import type { RunResult } from '../run.js';
+import type { FileResult } from '../types.js';
+import type { Io } from './io.js';
+import type { CliOptions } from './options.js';
+
+export interface Batch {
+  result: RunResult;
+  /** The repository root (git top-level, else cwd): what patch paths are relative to. */
+  root: string;
+  /** Each changed file was printed as it finished; the texts are gone from `result`. */
+  streamed: boolean;
+  /** While streaming: each changed file's impact, and each file's refusal lines for the summary. */
+  impacts: Map<string, FileImpact>;
+  refusals: Map<string, string[]>;
+}
+
+export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
+  if (o.interactive) return review(o, o.interactive.perChange, io);
+  const human = await import('../report/human.js');
+  const started = performance.now();
+  const { optimize } = await import('../index.js');
+  const spinner = await startProgress(io, o.quiet || o.format !== 'human');
+  const streamed = o.format === 'human' && o.diffOut === null;
+  const impacts = new Map<string, FileImpact>();
+  const refusals = new Map<string, string[]>();
+  const { computeImpact } = streamed && !(o.check || o.quiet) ? await import('../impact.js') : { computeImpact: null };
+  const verifyLines = o.verify ? (await import('../verify/report.js')).fileVerifyLines : null;
+  if (o.verify) o.verify.progress = (file, what) => spinner?.build(file, what);
+  const onOrdered = (f: FileResult) => {
+    if (!o.check && f.status === 'changed') {
+      if (!o.quiet) io.stdout.write(human.outcomeLines(f, o.color, false).join('\n') + '\n');
+      io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), o.color));
+      if (verifyLines && f.verify) io.stdout.write(verifyLines(f.verify, o.color, o.write).join('\n') + '\n');
+      if (computeImpact) try { impacts.set(f.file, computeImpact(f.before, f.after)); } catch { /* the report is an extra */ }
+    }
+    if (!o.check && !o.quiet) refusals.set(f.file, human.outcomeLines(f, o.color, true, new Set(['refuse', 'note', 'error'])));
+    f.before = '';
+    f.after = '';
+  };
+  let result;
+  try {
+    result = await optimize({
+      ...o.optimize,
+      onStart: (n) => spinner?.start(n),
+      onFile: (done, total) => spinner?.update(done, total),
+      ...(streamed ? { onOrdered } : {}),
+    });
+  } finally {
+    spinner?.stop();
+  }
+  if (o.debug) io.stderr.write(`dockeropt: ${result.files.length} files in ${(performance.now() - started).toFixed(0)} ms\n`);
+  if (o.debug) for (const f of result.files) if (f.error?.stack) io.stderr.write(`dockeropt: ${f.file}: ${f.error.stack}\n`);
+  return { result, root: result.root, streamed, impacts, refusals };
+}
+
+/** --interactive: asks per file (or per change) on stdin and writes what was accepted. */
+async function review(o: CliOptions, perChange: boolean, io: Io): Promise<Batch> {
+  const [{ prepareOptimize }, { review, linePrompter }] = await Promise.all([import('../index.js'), import('../interactive.js')]);
+  const { plan, run, root } = await prepareOptimize(o.optimize);
+  const input = io.stdin ?? process.stdin;
+  const result = await review(plan, run, { perChange, prompter: linePrompter(input, io.stdout, !input.isTTY), out: io.stdout, colors: o.color });
+  return { result, root, streamed: false, impacts: new Map(), refusals: new Map() };
+}
+
+interface Progress { start(total: number): void; update(done: number, total: number): void; stop(): void; build(file: string, what: string | null): void }
+
+/**
+ * An ora spinner with `N/M files` (and, with --verify, the builds running), only on an interactive
+ * stderr (ora itself checks TTY, CI and TERM=dumb).
+ */
+async function startProgress(io: Io, silent: boolean): Promise<Progress | null> {
+  // a terminal that reports no width (some ptys) would make ora clear an unbounded number of lines
+  if (silent || !io.stderr.isTTY || io.env.CI || !(io.stderr as { columns?: number }).columns) return null;
+  const { default: ora } = await import('ora');
+  const spinner = ora({ stream: process.stderr, discardStdin: false });
+  const builds = new Map<string, string>();
+  let counts = '';
+  let stopped = false;
+  const text = () => `${counts}${builds.size ? `${counts ? ', ' : ''}building ${[...builds].map(([f, w]) => `${f} (${w})`).join(', ')}` : ''}`;
+  return {
+    start: (total) => { counts = `0/${total} files`; if (total > 1) spinner.start(text()); },
+    update: (done, total) => { counts = `${done}/${total} files`; if (spinner.isSpinning) spinner.text = text(); },
+    stop: () => { stopped = true; if (spinner.isSpinning) spinner.stop(); },
+    build: (file, what) => {
+      if (what) builds.set(file, what); else builds.delete(file);
+      if (stopped) return;
+      if (!spinner.isSpinning) spinner.start(text()); else spinner.text = text();
+    },
+  };
+}
