@@ -70,7 +70,10 @@ export interface Builder {
   inspect(tag: string): Promise<ImageFacts>;
   /** The image's file tree, read through the builder's own commands. */
   tree(tag: string, via?: 'mount' | 'archive'): Promise<Tree>;
-  /** Removes the tags (and the images when nothing else uses them). Never throws. */
+  /**
+   * Removes the tags (and the images when nothing else uses them). Never forced: an image another build
+   * is using right now (a concurrent verify of a file with the same steps) stays. Never throws.
+   */
   remove(tags: readonly string[]): Promise<void>;
 }
 
@@ -179,7 +182,7 @@ class Buildah implements Builder {
     }
   }
   async remove(tags: readonly string[]): Promise<void> {
-    for (const t of tags) await this.run(['rmi', '-f', t]);
+    for (const t of tags) await this.run(['rmi', t]);
   }
 }
 
@@ -245,7 +248,7 @@ class Podman implements Builder {
     }
   }
   async remove(tags: readonly string[]): Promise<void> {
-    for (const t of tags) await this.run(['rmi', '-f', t]);
+    for (const t of tags) await this.run(['rmi', t]);
   }
 }
 
@@ -294,6 +297,6 @@ class Docker implements Builder {
     }
   }
   async remove(tags: readonly string[]): Promise<void> {
-    if (tags.length) await this.run(['image', 'rm', '-f', ...tags]);
+    if (tags.length) await this.run(['image', 'rm', ...tags]);
   }
 }
