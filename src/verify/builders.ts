@@ -15,6 +15,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { exec, type ExecResult } from './exec.js';
 import { readSavedImage, walkRoot, type Tree } from './tree.js';
 import type { ImageConfig, ImageSize } from './compare.js';
@@ -75,6 +76,8 @@ export interface Builder {
    * is using right now (a concurrent verify of a file with the same steps) stays. Never throws.
    */
   remove(tags: readonly string[]): Promise<void>;
+  /** The same, synchronously (when the process exits half-way). */
+  removeSync(tags: readonly string[]): void;
 }
 
 export type Detection = { builder: Builder } | { builder: null; reason: string };
@@ -184,6 +187,9 @@ class Buildah implements Builder {
   async remove(tags: readonly string[]): Promise<void> {
     for (const t of tags) await this.run(['rmi', t]);
   }
+  removeSync(tags: readonly string[]): void {
+    for (const t of tags) spawnSync('buildah', ['rmi', t], { env: this.env, stdio: 'ignore', timeout: QUICK });
+  }
 }
 
 async function buildWithRetry(cmd: string, args: string[], env: NodeJS.ProcessEnv, r: BuildRequest): Promise<BuildResult> {
@@ -250,6 +256,9 @@ class Podman implements Builder {
   async remove(tags: readonly string[]): Promise<void> {
     for (const t of tags) await this.run(['rmi', t]);
   }
+  removeSync(tags: readonly string[]): void {
+    for (const t of tags) spawnSync('podman', ['rmi', t], { env: this.env, stdio: 'ignore', timeout: QUICK });
+  }
 }
 
 // ---- docker buildx ----------------------------------------------------------------------------
@@ -298,5 +307,8 @@ class Docker implements Builder {
   }
   async remove(tags: readonly string[]): Promise<void> {
     if (tags.length) await this.run(['image', 'rm', ...tags]);
+  }
+  removeSync(tags: readonly string[]): void {
+    if (tags.length) spawnSync('docker', ['image', 'rm', ...tags], { env: this.env, stdio: 'ignore', timeout: QUICK });
   }
 }

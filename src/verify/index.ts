@@ -10,7 +10,8 @@
  * builder's layer cache stays, as after any build).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp, rmSync } from 'node:fs';
+import { atExit } from './exec.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Builder, Detection } from './builders.js';
@@ -114,6 +115,8 @@ export async function verifyPair(found: Builder | Detection, input: VerifyInput)
   const id = randomBytes(6).toString('hex');
   const tags = { before: `localhost/dockeropt-verify-${id}:original`, after: `localhost/dockeropt-verify-${id}:rewritten` };
   const made: string[] = [];
+  // interrupted half-way (Ctrl-C): the temporary context and the tags still go
+  const forget = atExit(() => { builder.removeSync(made); rmSync(work, { recursive: true, force: true }); });
   try {
     const context = join(work, 'context');
     if (input.context) await fsp.cp(input.context, context, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
@@ -191,6 +194,7 @@ export async function verifyPair(found: Builder | Detection, input: VerifyInput)
   } finally {
     await builder.remove(made);
     await fsp.rm(work, { recursive: true, force: true }).catch(() => {});
+    forget();
   }
 }
 
