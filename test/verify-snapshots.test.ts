@@ -43,6 +43,10 @@ const KNOWN: Record<string, { why: string; differences: string[] }> = {
     why: "the apt step removes /etc/apt/apt.conf.d/docker-clean and writes keep-cache: the image's apt configuration changes",
     differences: ['- /etc/apt/apt.conf.d/docker-clean', '+ /etc/apt/apt.conf.d/keep-cache'],
   },
+  'pipeline/fold-permissions-then-hoist-and-merge': {
+    why: "cache-mounts' apt step in the pipeline: the image's apt configuration changes (as above)",
+    differences: ['- /etc/apt/apt.conf.d/docker-clean', '+ /etc/apt/apt.conf.d/keep-cache'],
+  },
   'split-copy/joins-copy-dot-slash': {
     why: "`npm install` rewrites the out-of-date package-lock.json, and the full `COPY ./ ./` that now follows the install puts the context's old lockfile back over it",
     differences: ['~ /app/package-lock.json'],

@@ -125,8 +125,11 @@ async function probeBuildah(env: NodeJS.ProcessEnv): Promise<{ builder: Builder 
   return { builder: new Buildah(version, env) };
 }
 
-/** Build failures worth one retry: buildah's chroot re-exec on some kernels (seen about once in 60 builds). */
-const TRANSIENT = /sealing memfd copy: Device or resource busy/;
+/**
+ * Build failures worth a retry: buildah's chroot re-exec on some kernels (about once in 60 builds), and
+ * its layer-cache lookup racing another process that removes an image at that moment.
+ */
+const TRANSIENT = /sealing memfd copy: Device or resource busy|checking if cached image exists from a previous build: .*(layer|image) not known/;
 
 class Buildah implements Builder {
   readonly kind = 'buildah' as const;
