@@ -15,6 +15,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { exec, type ExecResult } from './exec.js';
 import { readSavedImage, walkRoot, type Tree } from './tree.js';
 import type { ImageConfig, ImageSize } from './compare.js';
@@ -70,8 +71,13 @@ export interface Builder {
   inspect(tag: string): Promise<ImageFacts>;
   /** The image's file tree, read through the builder's own commands. */
   tree(tag: string, via?: 'mount' | 'archive'): Promise<Tree>;
-  /** Removes the tags (and the images when nothing else uses them). Never throws. */
+  /**
+   * Removes the tags (and the images when nothing else uses them). Never forced: an image another build
+   * is using right now (a concurrent verify of a file with the same steps) stays. Never throws.
+   */
   remove(tags: readonly string[]): Promise<void>;
+  /** The same, synchronously (when the process exits half-way). */
+  removeSync(tags: readonly string[]): void;
 }
 
 export type Detection = { builder: Builder } | { builder: null; reason: string };
@@ -119,8 +125,11 @@ async function probeBuildah(env: NodeJS.ProcessEnv): Promise<{ builder: Builder 
   return { builder: new Buildah(version, env) };
 }
 
-/** Build failures worth one retry: buildah's chroot re-exec on some kernels (seen about once in 60 builds). */
-const TRANSIENT = /sealing memfd copy: Device or resource busy/;
+/**
+ * Build failures worth a retry: buildah's chroot re-exec on some kernels (about once in 60 builds), and
+ * its layer-cache lookup racing another process that removes an image at that moment.
+ */
+const TRANSIENT = /sealing memfd copy: Device or resource busy|checking if cached image exists from a previous build: .*(layer|image) not known/;
 
 class Buildah implements Builder {
   readonly kind = 'buildah' as const;
@@ -179,7 +188,10 @@ class Buildah implements Builder {
     }
   }
   async remove(tags: readonly string[]): Promise<void> {
-    for (const t of tags) await this.run(['rmi', '-f', t]);
+    for (const t of tags) await this.run(['rmi', t]);
+  }
+  removeSync(tags: readonly string[]): void {
+    for (const t of tags) spawnSync('buildah', ['rmi', t], { env: this.env, stdio: 'ignore', timeout: QUICK });
   }
 }
 
@@ -245,7 +257,10 @@ class Podman implements Builder {
     }
   }
   async remove(tags: readonly string[]): Promise<void> {
-    for (const t of tags) await this.run(['rmi', '-f', t]);
+    for (const t of tags) await this.run(['rmi', t]);
+  }
+  removeSync(tags: readonly string[]): void {
+    for (const t of tags) spawnSync('podman', ['rmi', t], { env: this.env, stdio: 'ignore', timeout: QUICK });
   }
 }
 
@@ -294,6 +309,9 @@ class Docker implements Builder {
     }
   }
   async remove(tags: readonly string[]): Promise<void> {
-    if (tags.length) await this.run(['image', 'rm', '-f', ...tags]);
+    if (tags.length) await this.run(['image', 'rm', ...tags]);
+  }
+  removeSync(tags: readonly string[]): void {
+    if (tags.length) spawnSync('docker', ['image', 'rm', ...tags], { env: this.env, stdio: 'ignore', timeout: QUICK });
   }
 }

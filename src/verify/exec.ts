@@ -23,16 +23,35 @@ export interface ExecOptions {
 }
 
 const live = new Set<number>();
+const cleanups = new Set<() => void>();
 let exitHook = false;
+
+function installExitHook(): void {
+  if (exitHook) return;
+  exitHook = true;
+  // builds this process started die with it (Ctrl-C, a test that fails), by their own group id, and
+  // what verify made (temporary contexts, image tags) is removed
+  process.on('exit', () => {
+    for (const pid of live) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const fn of cleanups) try { fn(); } catch { /* best effort */ }
+  });
+  // a signal ends the process without 'exit' unless someone handles it: when nobody does, exit through it
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    if (process.listenerCount(sig) === 0) process.once(sig, () => process.exit(code));
+  }
+}
+
+/** Runs `fn` (synchronously) if the process exits before the returned function is called. */
+export function atExit(fn: () => void): () => void {
+  installExitHook();
+  cleanups.add(fn);
+  return () => { cleanups.delete(fn); };
+}
 
 export function exec(cmd: string, args: readonly string[], o: ExecOptions = {}): Promise<ExecResult> {
   const max = o.maxLog ?? 1 << 20;
   const started = performance.now();
-  if (!exitHook) {
-    exitHook = true;
-    // builds this process started die with it (Ctrl-C, a test that fails): by their own group id
-    process.on('exit', () => { for (const pid of live) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } });
-  }
+  installExitHook();
   return new Promise((resolve) => {
     let stdout = '', stderr = '', log = '';
     let timedOut = false;

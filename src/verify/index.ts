@@ -10,7 +10,8 @@
  * builder's layer cache stays, as after any build).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp, rmSync } from 'node:fs';
+import { atExit } from './exec.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Builder, Detection } from './builders.js';
@@ -114,6 +115,8 @@ export async function verifyPair(found: Builder | Detection, input: VerifyInput)
   const id = randomBytes(6).toString('hex');
   const tags = { before: `localhost/dockeropt-verify-${id}:original`, after: `localhost/dockeropt-verify-${id}:rewritten` };
   const made: string[] = [];
+  // interrupted half-way (Ctrl-C): the temporary context and the tags still go
+  const forget = atExit(() => { builder.removeSync(made); rmSync(work, { recursive: true, force: true }); });
   try {
     const context = join(work, 'context');
     if (input.context) await fsp.cp(input.context, context, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
@@ -157,7 +160,7 @@ export async function verifyPair(found: Builder | Detection, input: VerifyInput)
     let mountPoints: string[] = [];
     if (!builder.limits.keepsCacheTarget && fb.cacheRuns.length) {
       const probe = await probeTargets(builder, input.after, fb, { ...common, dockerfile: join(work, 'rewritten', name) }, tags.after, made);
-      if (probe === null) return unverified(label, `${builder.kind} leaves cache-mount targets out of the committed image (containers/buildah#4927), and a probe build could not tell whether they existed before their RUN`);
+      if (typeof probe === 'string') return unverified(label, `${builder.kind} leaves cache-mount targets out of the committed image (containers/buildah#4927), and a probe build could not tell whether they existed before their RUN: ${probe}`);
       existed = [...probe].filter(([, e]) => e).map(([t]) => t);
       mountPoints = [...probe].filter(([, e]) => !e).map(([t]) => t);
     }
@@ -191,15 +194,16 @@ export async function verifyPair(found: Builder | Detection, input: VerifyInput)
   } finally {
     await builder.remove(made);
     await fsp.rm(work, { recursive: true, force: true }).catch(() => {});
+    forget();
   }
 }
 
 /**
  * For each cache-mount target of the rewritten file: did it exist right before its RUN? Builds the
  * rewritten file up to each such RUN (the layer cache of the main build makes that cheap) plus one RUN
- * that says. Null when a probe fails (no shell in the image, for instance).
+ * that says. A string (why) when a probe fails (no shell in the image, for instance).
  */
-async function probeTargets(builder: Builder, after: string, facts: DockerfileFacts, req: Omit<BuildRequest, 'tag'>, tag: string, made: string[]): Promise<Map<string, boolean> | null> {
+async function probeTargets(builder: Builder, after: string, facts: DockerfileFacts, req: Omit<BuildRequest, 'tag'>, tag: string, made: string[]): Promise<Map<string, boolean> | string> {
   const text = stripBom(after);
   const out = new Map<string, boolean>();
   const nonce = randomBytes(4).toString('hex');
@@ -214,10 +218,10 @@ async function probeTargets(builder: Builder, after: string, facts: DockerfileFa
     const { target: _t, ...rest } = req;
     const r = await builder.build({ ...rest, dockerfile: file, tag: probeTag });
     made.push(probeTag);
-    if (!r.ok) return null;
+    if (!r.ok) return r.timedOut ? 'it timed out' : buildError(r.log);
     for (const t of run.targets) {
       const m = new RegExp(`^dockeropt-probe (exists|absent) ${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm').exec(r.log);
-      if (!m) return null;
+      if (!m) return `its output does not say (${r.log.split('\n').filter(Boolean).slice(-3).join(' / ')})`;
       // a target that existed before any of its RUNs is one buildah drops
       out.set(t, (out.get(t) ?? false) || m[1] === 'exists');
     }
