@@ -80,7 +80,7 @@ function shift(offset: number, edits: readonly Edit[]): number {
 
 async function checkStep(before: string, id: string): Promise<string> {
   const [t] = selectTransforms([id]);
-  const r = await runPipeline(before, { transforms: [t!] });
+  const r = await runPipeline(before, { transforms: [t!], runtime: true });
   const edits = r.outcomes.flatMap((o) => (o.kind === 'rewrite' ? o.edits ?? [] : []));
   if (r.text === before) {
     assert.is(edits.length, 0, `~> ${id} reported edits but the text is unchanged`);
@@ -112,11 +112,11 @@ prop('never throws, edits only what it reports, output parses, idempotent', asyn
       prev = text;
       for (const id of ids) text = await checkStep(text, id);
     }
-    const whole = await runPipeline(input, { transforms: selectTransforms() });
+    const whole = await runPipeline(input, { transforms: selectTransforms(), runtime: true });
     if (whole.text !== input) changed++;
     for (const o of whole.outcomes) if (o.kind === 'rewrite') rewritesBy.set(o.transform, (rewritesBy.get(o.transform) ?? 0) + 1);
     assert.is(whole.text, text, '~> one pipeline run equals the steps in order, pass after pass');
-    const again = await runPipeline(whole.text, { transforms: selectTransforms() });
+    const again = await runPipeline(whole.text, { transforms: selectTransforms(), runtime: true });
     assert.is(again.text, whole.text, `~> a second run changed it again:\n${whole.text}`);
     assert.is(whole.text.startsWith(BOM), input.startsWith(BOM), '~> BOM kept');
     if (input.includes('\r\n')) assert.not.ok(/[^\r]\n/.test(whole.text.replace(/^\n/, '')), '~> CRLF file got a bare LF');
