@@ -179,7 +179,7 @@ function shift(offset: number, edits: readonly Edit[]): number {
 
 async function checkStep(before: string, id: string): Promise<string> {
   const [t] = selectTransforms([id]);
-  const r = await runPipeline(before, { transforms: [t!] });
+  const r = await runPipeline(before, { transforms: [t!], runtime: true });
   const edits = r.outcomes.flatMap((o) => (o.kind === 'rewrite' ? o.edits ?? [] : []));
   if (r.text === before) {
     assert.is(edits.length, 0, `~> ${id} reported edits but the text is unchanged`);
@@ -227,7 +227,7 @@ async function property(input: string, stats: { changed: number; refused: number
   if (/[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b]/.test(input)) stats.odd++;
   let whole;
   try {
-    whole = await runPipeline(input, { transforms: selectTransforms() });
+    whole = await runPipeline(input, { transforms: selectTransforms(), runtime: true });
   } catch (e) {
     if (!(e instanceof FileError) || !e.message.includes('is never terminated')) throw e;
     checkUnterminated(input, e);
@@ -244,7 +244,7 @@ async function property(input: string, stats: { changed: number; refused: number
   for (const o of whole.outcomes) if (o.kind === 'rewrite') stats.rewritesBy.set(o.transform, (stats.rewritesBy.get(o.transform) ?? 0) + 1);
   assert.is(whole.text, text, '~> one pipeline run equals the steps in order, pass after pass');
   checkBuildkitLines(input, whole.text, whole.outcomes, 'the whole pipeline');
-  const again = await runPipeline(whole.text, { transforms: selectTransforms() });
+  const again = await runPipeline(whole.text, { transforms: selectTransforms(), runtime: true });
   assert.is(again.text, whole.text, `~> a second run changed it again:\n${whole.text}`);
   assert.is(whole.text.startsWith(BOM), input.startsWith(BOM), '~> BOM kept');
   if (input.includes('\r\n')) assert.not.ok(/[^\r]\n/.test(whole.text.replace(/^\n/, '')), '~> CRLF file got a bare LF');

@@ -16,7 +16,7 @@ const transforms = [labelTransform, mergeRun];
 
 async function sarifOf(files: Record<string, string | Buffer>) {
   const dir = tree(files);
-  const r = await optimize({ cwd: dir, transforms, config: false });
+  const r = await optimize({ cwd: dir, transforms, config: false, runtime: true });
   const doc = JSON.parse(sarifReport(r, { version: '1.2.3', transforms, cwd: dir, root: r.root }));
   return { dir, r, doc };
 }
