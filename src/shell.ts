@@ -210,14 +210,21 @@ function decodeGoString(s: string): string {
 
 /** Visits every node of a plain tree (depth first, source order); return false to skip a node's children. */
 export function walk(node: ShNode, visit: (n: ShNode) => boolean | void): void {
-  if (node === null || typeof node !== 'object') return;
-  if (Array.isArray(node)) { for (const x of node) walk(x, visit); return; }
-  if (node.type === undefined) return;
-  if (visit(node) === false) return;
-  for (const k of Object.keys(node)) {
-    if (k === 'type') continue;
-    const c = node[k];
-    if (c !== null && typeof c === 'object') walk(c, visit);
+  // pre-order, children in field order; an explicit stack, since a long && chain nests as deep as it is long
+  const stack: ShNode[] = [node];
+  while (stack.length) {
+    const n = stack.pop();
+    if (n === null || typeof n !== 'object') continue;
+    if (Array.isArray(n)) { for (let i = n.length - 1; i >= 0; i--) stack.push(n[i]); continue; }
+    if (n.type === undefined) continue;
+    if (visit(n) === false) continue;
+    const keys = Object.keys(n);
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = keys[i]!;
+      if (k === 'type') continue;
+      const c = n[k];
+      if (c !== null && typeof c === 'object') stack.push(c);
+    }
   }
 }
 
@@ -290,6 +297,20 @@ export function simpleCommands(file: ShNode): SimpleCommand[] {
         for (const a of cmd.Assigns as ShNode[]) if (a.Value) visitWord(a.Value);
         break;
       case 'BinaryCmd': {
+        if (cmd.Op === Op.And || cmd.Op === Op.Or) {
+          // a && / || chain nests to the left as deep as it is long: walk down it, not recursively
+          const rights: ShNode[] = [];
+          let c = cmd, left: ShNode = cmd.X;
+          for (;;) {
+            rights.push(c.Y);
+            left = c.X;
+            if (!left || left.Background || nodeType(left.Cmd) !== 'BinaryCmd' || (left.Cmd.Op !== Op.And && left.Cmd.Op !== Op.Or)) break;
+            c = left.Cmd;
+          }
+          visitStmt(left, main);
+          for (let i = rights.length - 1; i >= 0; i--) visitStmt(rights[i], main);
+          break;
+        }
         const pipe = cmd.Op === Op.Pipe || cmd.Op === Op.PipeAll;
         visitStmt(cmd.X, main && !pipe);
         visitStmt(cmd.Y, main && !pipe);

@@ -151,6 +151,18 @@ h('2,000 stages are analysed in full (the stage analysis is linear: its time is 
   assert.is(r.text.split('\n').filter((l) => l.startsWith('FROM ')).length, n);
   assert.ok(r.text.endsWith(`FROM s${n - 2} AS s${n - 1}\nRUN apt-get update && apt-get install -y curl\nENV V${n - 1}=x\nARG A${n - 1}=1\nCOPY a${n - 1} /srv/a${n - 1}\nRUN echo ${n - 1} \\\n    && echo done ${n - 1}\n`), r.text.slice(-400));
 });
+h('3,000 consecutive RUNs merge into one chain, which every transform then reads without a stack overflow (the join is proven pair by pair, then once)', async () => {
+  const n = 3000;
+  const input = 'FROM debian:12\n' + Array.from({ length: n }, (_, i) => `RUN echo ${i}`).join('\n') + '\nUSER 1001\n';
+  const r = await runPipeline(input, { transforms: selectTransforms() });
+  const merged = r.outcomes.filter((o) => o.kind === 'rewrite' && o.transform === 'merge-run');
+  assert.is(merged.length, 1);
+  assert.ok(merged[0]!.message.startsWith(`merged ${n} consecutive RUN instructions`), merged[0]!.message);
+  assert.is(r.text.split('\n').filter((l) => l.startsWith('RUN ')).length, 1);
+  assert.ok(r.text.includes(`    && echo ${n - 1}\nUSER 1001\n`));
+  const again = await runPipeline(r.text, { transforms: selectTransforms() });
+  assert.is(again.text, r.text);
+});
 h('a file that asks to be ignored is left alone whatever it holds', async () => {
   const text = '# dockeropt ignore-file\nFROM a\nRUN x\rRUN y\n';
   const r = await runPipeline(text, { transforms: selectTransforms() });

@@ -247,7 +247,9 @@ async function property(input: string, stats: { changed: number; refused: number
   const again = await runPipeline(whole.text, { transforms: selectTransforms(), runtime: true });
   assert.is(again.text, whole.text, `~> a second run changed it again:\n${whole.text}`);
   assert.is(whole.text.startsWith(BOM), input.startsWith(BOM), '~> BOM kept');
-  if (input.includes('\r\n')) assert.not.ok(/[^\r]\n/.test(whole.text.replace(/^\n/, '')), '~> CRLF file got a bare LF');
+  // a file that is CRLF throughout stays so (an input that mixes both may keep its bare LFs)
+  const bareLf = (t: string) => /[^\r]\n/.test(t.replace(/^\n/, ''));
+  if (input.includes('\r\n') && !bareLf(input)) assert.not.ok(bareLf(whole.text), '~> CRLF file got a bare LF');
 }
 /** `# dockeropt ignore-file` (as the pipeline finds it): such a file is left alone before anything reads it. */
 const IGNORED = /^[ \t]*#[ \t]*dockeropt[ \t]+ignore-file\b/m;
@@ -261,6 +263,7 @@ const REGRESSIONS = [
   'FROM node:20\nCOPY . /src\nRUN apt-get update\nRUN apt-get install -y curl',
   'FROM a\nRUN x\rRUN y\nRUN zzzz\nCMD c\n',
   'FROM debian:12\nRUN echo a\x1b\nRUN echo b\x7f\nUSER 1001\n',
+  '# syntax=docker/dockerfile:1\r\nARG NODE_VERSION=20\nFROM --platform=$BUILDPLATFORM python:3.12',
 ];
 
 const prop = suite('property: default pipeline over generated Dockerfiles');

@@ -39,20 +39,9 @@ const isLocal = (ref: string) => LOCAL.has(ref.replace(/^docker\.io\/(library\/)
  * the transform that makes the change. A case with exactly these differences, rewritten by that
  * transform, is reported and passes; a full run fails when an entry is no longer seen (fixed: remove it).
  */
-const KNOWN: { transform: string; why: string; differences: string[]; seen: string[] }[] = [
-  {
-    transform: 'cache-mounts',
-    why: "the apt step removes /etc/apt/apt.conf.d/docker-clean and writes keep-cache: the image's apt configuration changes",
-    differences: ['- /etc/apt/apt.conf.d/docker-clean', '+ /etc/apt/apt.conf.d/keep-cache'],
-    seen: [],
-  },
-  {
-    transform: 'split-copy',
-    why: "`npm install` rewrites an out-of-date package-lock.json, and the full COPY that now follows the install puts the context's old lockfile back over it",
-    differences: ['~ /app/package-lock.json'],
-    seen: [],
-  },
-];
+// none today: the apt recipe no longer touches the image's apt configuration (issue 14), and split-copy
+// refuses an install that may rewrite its lockfile. An entry is { transform, why, differences, seen: [] }.
+const KNOWN: { transform: string; why: string; differences: string[]; seen: string[] }[] = [];
 
 const ALLOWED_UNVERIFIED = [/^the original does not build either/, /does not support (heredocs|COPY --link)/, /containers\/buildah#4927/];
 

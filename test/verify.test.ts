@@ -85,8 +85,8 @@ const runs = {
   split: run(['--only', 'split-copy', '--verify=cache', '--json', '.'], splitDir),
   npmCache: run(['--only', 'cache-mounts', '--verify', '--json', '.'], npmCacheDir),
   apt: run(['--only', 'cache-mounts', '--verify', '--write', '.'], aptDir),
-  nonRoot: run(['--only', 'non-root', '--verify', '--write', '.'], nonRootDir),
-  runner: run(['--only', 'runner-stage', '--verify', '.'], runnerDir),
+  nonRoot: run(['--only', 'non-root', '--runtime', '--verify', '--write', '.'], nonRootDir),
+  runner: run(['--only', 'runner-stage', '--runtime', '--verify', '.'], runnerDir),
   broken: run(['--only', 'merge-run', '--verify', '--json', '.'], brokenDir),
 };
 
@@ -182,22 +182,15 @@ verify('cache-mounts for npm: identical; the download cache is what leaves the i
   assert.is(v.status, 'identical', JSON.stringify(v, null, 1));
   assert.ok(v.notes.some((n: string) => /the cache mount point \/root\/\.npm not compared/.test(n)), JSON.stringify(v.notes));
 });
-verify('cache-mounts for apt: never reported identical with buildah; a difference is a bug (exit 2, not written)', async () => {
+verify('cache-mounts for apt: never reported identical with buildah (it drops the pre-existing /var/cache/apt); not written', async () => {
   const r = await runs.apt;
   const text = readFileSync(join(aptDir, 'Dockerfile'), 'utf8');
-  if (r.status === 2 && /verified different/.test(r.stderr)) {
-    // the rewrite removes docker-clean and adds keep-cache: the image's apt configuration changes
-    assert.ok(r.stdout.includes('  - /etc/apt/apt.conf.d/docker-clean (only in the original'), r.stdout);
-    assert.ok(r.stdout.includes('  + /etc/apt/apt.conf.d/keep-cache (only in the rewritten image'), r.stdout);
-    assert.match(r.stdout, /a build-only change changed the image: this is a bug in dockeropt/);
-    assert.match(r.stdout, /note: buildah drops a cache-mount target that already exists before its RUN \(\/var\/cache\/apt, \/var\/lib\/apt\).*containers\/buildah#4927/);
-    assert.not.match(text, /--mount/, 'a build-only change that verified different is never written');
-  } else {
-    assert.is(r.status, 0, show(r));
-    assert.match(r.stdout, /verify: unverified: buildah drops a cache-mount target that already exists before its RUN \(\/var\/cache\/apt, \/var\/lib\/apt\)/);
-    assert.match(r.stdout, /not written: its build-only changes did not verify identical/);
-    assert.not.match(text, /--mount/);
-  }
+  // only /var/cache/apt is mounted (apt-get install downloads into it with -oDir::Cache::Archives), and the
+  // base image has it: buildah drops such a target from the commit, so the comparison cannot be made
+  assert.is(r.status, 0, show(r));
+  assert.match(r.stdout, /verify: unverified: buildah drops a cache-mount target that already exists before its RUN \(\/var\/cache\/apt\)/, show(r));
+  assert.match(r.stdout, /not written: its build-only changes did not verify identical/, show(r));
+  assert.not.match(text, /--mount/);
 });
 verify('non-root: different, naming the User; a runtime change is no bug and is written under --write', async () => {
   const r = await runs.nonRoot;

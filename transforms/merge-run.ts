@@ -530,15 +530,23 @@ function pairHazard(doc: DocView, a: Analysed, b: Analysed, info: StageInfo, cac
 function mergeChain(doc: DocView, chain: Analysed[], info: StageInfo): Outcome[] {
   const outcomes: Outcome[] = [];
   let group: Analysed[] = [chain[0]!];
+  // the command names the group ran so far (the shell's path cache), grown as the group grows
+  let cached = new Set<string>();
+  const add = (g: Analysed) => { if (g.parsed) for (const n of cachedNames(g.parsed)) cached.add(n); };
+  add(chain[0]!);
   const emit = () => {
-    if (group.length > 1) outcomes.push(joinGroup(doc, group));
+    if (group.length > 2 && !joinReadsTheSame(doc, group)) {
+      // each pair's join read the same, the whole group's (its indent and style are the group's) does not
+      outcomes.push({ kind: 'refuse', line: doc.lineOfNode(group[0]!.ins), reason: `not merged with the RUNs on lines ${group.slice(1).map((g) => doc.lineOfNode(g.ins)).join(', ')}: the joined command would not parse as the same commands` });
+    } else if (group.length > 1) outcomes.push(joinGroup(doc, group));
     group = [];
+    cached = new Set();
   };
   for (let k = 1; k < chain.length; k++) {
     const a = chain[k - 1]!, b = chain[k]!;
-    const cached = new Set(group.flatMap((g) => (g.parsed ? [...cachedNames(g.parsed)] : [])));
     let hz = pairHazard(doc, a, b, info, cached);
-    if (!hz && !joinReadsTheSame(doc, [...group, b])) {
+    // the join is proven pair by pair as the group grows (linear in the group), then once for the whole group
+    if (!hz && !joinReadsTheSame(doc, [a, b])) {
       hz = { line: doc.lineOfNode(a.ins), reason: `not merged with the RUN on line ${doc.lineOfNode(b.ins)}: the joined command would not parse as the same commands` };
     }
     if (hz) {
@@ -548,6 +556,7 @@ function mergeChain(doc: DocView, chain: Analysed[], info: StageInfo): Outcome[]
     } else {
       group.push(b);
     }
+    add(b);
   }
   emit();
   return outcomes;

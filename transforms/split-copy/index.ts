@@ -335,6 +335,9 @@ function splitOne(doc: DocView, stage: Stage, index: number, full: FullCopy, sta
     const kw = ins.getKeyword();
     const line = doc.lineOfNode(ins);
     if (kw === 'RUN') {
+      // a RUN this transform cannot read (an unknown shell, a Windows image): say so once, for COPY . .
+      const problem = shellProblem(states.get(ins));
+      if (problem && !isExecForm(ins)) return blocker || full.dir !== null ? null : { kind: 'refuse', line, reason: `COPY . . (line ${copyLine}) not split: the RUN on line ${line} is not read: ${problem}` };
       const r = analyseRun(doc, ins, states.get(ins));
       if (r && (r.role === 'install' || r.role === 'build' || r.role === 'refuse')) { target = r; break; }
       if (r && r.role === 'neutral' && !blocker) { between.push(ins); continue; }
