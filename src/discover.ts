@@ -1,16 +1,15 @@
 import fg from 'fast-glob';
 import { lstatSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 
-/** Names that are Dockerfiles wherever they are (fast-glob patterns, relative to a searched directory). */
-export const DOCKERFILE_PATTERNS = [
-  '**/Dockerfile',
-  '**/Dockerfile.*',
-  '**/*.Dockerfile',
-  '**/*.dockerfile',
-  '**/Containerfile',
-  '**/Containerfile.*',
-];
+/**
+ * The names that are Dockerfiles wherever they are: what `docker build -f` users call them and what
+ * Renovate's dockerfile manager matches by default. For each base name (Dockerfile, dockerfile,
+ * Containerfile, containerfile): the name itself, `BASE.x`, `BASE-x`, `BASE_x` and `x.BASE`.
+ * (fast-glob patterns, relative to a searched directory; isDockerfileName is the same test on a name.)
+ */
+const BASES = ['Dockerfile', 'dockerfile', 'Containerfile', 'containerfile'];
+export const DOCKERFILE_PATTERNS = BASES.flatMap((b) => [`**/${b}`, `**/${b}.*`, `**/${b}-*`, `**/${b}_*`, `**/*.${b}`]);
 /** Never searched, and never taken as Dockerfiles (`Dockerfile.dockerignore` is a per-file ignore file). */
 export const ALWAYS_IGNORED = ['**/node_modules/**', '**/.git/**', '**/*.dockerignore'];
 
@@ -37,8 +36,12 @@ const isGlob = (s: string) => fg.isDynamicPattern(s);
 /** The names DOCKERFILE_PATTERNS match, as a test on one file name. */
 export function isDockerfileName(name: string): boolean {
   if (name.endsWith('.dockerignore')) return false;
-  return name === 'Dockerfile' || name === 'Containerfile' || name.startsWith('Dockerfile.') || name.startsWith('Containerfile.')
-    || (name.endsWith('.Dockerfile') && name.length > 11) || (name.endsWith('.dockerfile') && name.length > 11);
+  for (const b of BASES) {
+    if (name === b) return true;
+    if (name.length > b.length + 1 && name.startsWith(b) && '.-_'.includes(name[b.length]!)) return true;
+    if (name.length > b.length + 1 && name.endsWith(`.${b}`)) return true;
+  }
+  return false;
 }
 
 /**
@@ -116,7 +119,7 @@ export async function discover(args: readonly string[], cwd: string, extraIgnore
     try { st = lstatSync(m); } catch { return; }
     if (st.isDirectory()) {
       // a glob may match directories; a directory named like a Dockerfile is worth a word
-      if (/(^|\/)(Dockerfile|Containerfile)(\.[^/]*)?$|\.[dD]ockerfile$/.test(m)) {
+      if (isDockerfileName(basename(m))) {
         problems.push({ display: display(m), message: 'is a directory, not a Dockerfile' });
       }
       return;
