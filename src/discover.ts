@@ -18,6 +18,8 @@ export interface Discovered {
   path: string;
   /** Path as shown to the user (relative to cwd when inside it). */
   display: string;
+  /** Named on the command line (not found by a directory search or a glob). */
+  explicit?: boolean;
 }
 
 export interface DiscoveryProblem {
@@ -56,11 +58,19 @@ export async function discover(args: readonly string[], cwd: string, extraIgnore
     const r = relative(cwd, abs);
     return r === '' ? '.' : r.startsWith('..') || isAbsolute(r) ? abs : r;
   };
-  const add = (abs: string) => {
+  const add = (abs: string, explicit = false) => {
     let key = abs;
     try { key = realpathSync(abs); } catch { /* dangling: keep the link path as key */ }
-    if (!found.has(key)) found.set(key, { path: abs, display: display(abs) });
+    if (!found.has(key)) found.set(key, { path: abs, display: display(abs), ...(explicit ? { explicit: true } : {}) });
+    else if (explicit) found.get(key)!.explicit = true;
   };
+  // a directory argument in which no Dockerfile is found is a problem too (a typo in a CI path must not pass)
+  const searched = async (arg: string, dir: string) => {
+    const n = found.size;
+    await searchDir(dir);
+    if (found.size === n && !alreadyFound(dir)) problems.push({ display: arg, message: 'no Dockerfile found in this directory', hint: 'Dockerfiles are found by name: Dockerfile, dockerfile, Dockerfile.*, Dockerfile-*, Dockerfile_*, *.Dockerfile, *.dockerfile, Containerfile and the same variants; name a file to take it whatever its name' });
+  };
+  const alreadyFound = (dir: string) => [...found.values()].some((f) => f.path.startsWith(dir.endsWith('/') ? dir : `${dir}/`));
   const ignore = [...ALWAYS_IGNORED, ...extraIgnore];
   for (const arg of args.length ? args : ['.']) {
     const abs = resolve(cwd, arg);
@@ -71,12 +81,12 @@ export async function discover(args: readonly string[], cwd: string, extraIgnore
         let target: ReturnType<typeof statSync> | null = null;
         try { target = statSync(abs); } catch { target = null; }
         if (!target) { problems.push({ display: arg, message: 'is a dangling symbolic link', hint: 'fix or remove the link' }); continue; }
-        if (target.isDirectory()) { await searchDir(abs); continue; }
-        add(abs);
+        if (target.isDirectory()) { await searched(arg, abs); continue; }
+        add(abs, true);
         continue;
       }
-      if (st.isDirectory()) { await searchDir(abs); continue; }
-      add(abs);
+      if (st.isDirectory()) { await searched(arg, abs); continue; }
+      add(abs, true);
       continue;
     }
     if (!isGlob(arg)) { problems.push({ display: arg, message: 'no such file or directory' }); continue; }

@@ -101,10 +101,13 @@ function runOptions(o: OptimizeOptions): RunOptions {
   // options given directly are checked up front (a config's are checked when it is loaded)
   resolveOptions(base.transforms, base.options);
   let settingsFor: RunOptions['settingsFor'];
+  let ignoredBy: RunOptions['ignoredBy'];
   if (o.config !== false) {
     const root = repoRoot(cwd);
     const override = typeof o.config === 'string' ? loadConfig(resolve(cwd, o.config), all) : null;
-    settingsFor = configuredSettings(new ConfigResolver(root, all, override), all, over);
+    const resolver = new ConfigResolver(root, all, override);
+    settingsFor = configuredSettings(resolver, all, over);
+    ignoredBy = (p) => resolver.ignoredBy(p);
   }
   const jobs = o.jobs ?? availableParallelism();
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`jobs must be a positive integer (got ${jobs})`);
@@ -119,6 +122,7 @@ function runOptions(o: OptimizeOptions): RunOptions {
     ...(o.threads === false ? { threads: false } : {}),
     ...(o.lean ? { lean: true } : {}),
     ...(settingsFor ? { settingsFor } : {}),
+    ...(ignoredBy ? { ignoredBy } : {}),
     ...(o.services ? { services: o.services } : {}),
     ...(o.contextFor ? { contextFor: o.contextFor } : {}),
     ...(o.writeFs ? { writeFs: o.writeFs } : {}),

@@ -16,7 +16,7 @@ import { contextFs } from './context-fs.js';
 import { BOM } from './document.js';
 import { applyEdits, sortEdits, type Edit } from './edits.js';
 import { MAX_PASSES, runPipeline } from './pipeline.js';
-import { describeError, processFile, readDockerfile, summarize, type Plan, type RunOptions, type RunResult } from './run.js';
+import { DECLINED, describeError, processFile, readDockerfile, summarize, type Plan, type RunOptions, type RunResult } from './run.js';
 import { writeAtomic } from './write.js';
 import { colorDiff, outcomeLines, plain, unifiedDiff, type Colors } from './report/human.js';
 import type { FileResult, ReportedOutcome } from './types.js';
@@ -207,7 +207,7 @@ function changeKey(text: string, o: ReportedOutcome): string {
 
 /** A rewrite the reviewer said no to: kept in the report as a note, never applied. */
 function declined(o: ReportedOutcome): ReportedOutcome {
-  return { transform: o.transform, kind: 'note', line: o.line, message: `declined in review: ${o.message}`, ...(o.safety ? { safety: o.safety } : {}) };
+  return { transform: o.transform, kind: 'note', line: o.line, message: `${DECLINED}${o.message}`, ...(o.safety ? { safety: o.safety } : {}) };
 }
 
 async function writeResult(r: FileResult, path: string, after: string, run: RunOptions): Promise<void> {

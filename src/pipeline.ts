@@ -39,6 +39,8 @@ export async function prepareTransforms(transforms: readonly Transform<any>[], o
 export interface PipelineResult {
   text: string;
   outcomes: ReportedOutcome[];
+  /** Problems with the file's own pragmas (an unknown transform id in `# dockeropt ignore=`), by line. */
+  warnings?: { line: number; message: string }[];
   /** The file carries `# dockeropt ignore-file`. */
   ignored: boolean;
 }
@@ -57,6 +59,7 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
   const hasBom = input.startsWith(BOM);
   let text = hasBom ? input.slice(1) : input;
   if (IGNORE_FILE.test(text)) return { text: input, outcomes: [], ignored: true };
+  const warnings = await pragmaWarnings(text, opts.transforms);
   // One transform's change can give an earlier one a new opportunity (cache-mounts gives two RUNs the same
   // mount, which merge-run may then join), so passes repeat until nothing changes, as ESLint's multipass
   // fix does. Outcomes: all of the first pass, then only the rewrites of later passes (their refusals
@@ -66,7 +69,7 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
     const r = await runPass(text, opts, (pass - 1) * opts.transforms.length);
     outcomes.push(...(pass === 1 ? r.outcomes : r.outcomes.filter((o) => o.kind === 'rewrite')));
     if (r.text === text) {
-      return { text: hasBom ? BOM + text : text, outcomes: sortOutcomes(outcomes), ignored: false };
+      return { text: hasBom ? BOM + text : text, outcomes: sortOutcomes(outcomes), ignored: false, ...(warnings.length ? { warnings } : {}) };
     }
     if (pass === MAX_PASSES) {
       throw new InternalError(`the transforms did not settle after ${MAX_PASSES} passes (last changes: ${r.outcomes.filter((o) => o.kind === 'rewrite').map((o) => `${o.transform}:${o.line}`).join(', ')})`);
@@ -157,4 +160,26 @@ export function isSuppressed(doc: DocView, ins: { getRange(): { start: { line: n
 /** Offset ranges of instructions preceded by `# dockeropt ignore=<ids>` naming this transform (or `all`). */
 function ignoredRanges(doc: DocView, id: string): { start: number; end: number }[] {
   return doc.instructions().filter((ins) => isSuppressed(doc, ins, id)).map((ins) => doc.span(ins));
+}
+
+/**
+ * An unknown transform id in `# dockeropt ignore=…` (a typo would silently suppress nothing): a warning
+ * naming the id and the closest known one. Known: the built-in transforms and those of the run.
+ */
+async function pragmaWarnings(text: string, running: readonly Transform<any>[]): Promise<{ line: number; message: string }[]> {
+  if (!text.includes('dockeropt')) return [];
+  const out: { line: number; message: string }[] = [];
+  let known: string[] | null = null;
+  for (const [i, l] of text.split('\n').entries()) {
+    const m = IGNORE_NEXT.exec(l);
+    if (!m) continue;
+    known ??= [...new Set([...(await import('../transforms/index.js')).transforms.map((t) => t.id), ...running.map((t) => t.id), 'all'])];
+    const { closest } = await import('./suggest.js');
+    for (const idn of m[1]!.split(',').map((x) => x.trim()).filter(Boolean)) {
+      if (known.includes(idn)) continue;
+      const near = closest(idn, known);
+      out.push({ line: i + 1, message: `unknown transform "${idn}" in # dockeropt ignore=${near ? ` (did you mean ${near}?)` : ''}; it suppresses nothing` });
+    }
+  }
+  return out;
 }

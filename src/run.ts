@@ -8,6 +8,9 @@ import { prepareTransforms, resolveOptions, runPipeline } from './pipeline.js';
 import { writeAtomic, type WriteFs } from './write.js';
 import type { ContextFs, FileResult, Services, Transform } from './types.js';
 
+/** How a change declined in --interactive review is kept in the outcomes (a note). */
+export const DECLINED = 'declined in review: ';
+
 /** Files larger than this are refused: no Dockerfile is that large, and it bounds time and memory. */
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 /** Longer lines or more lines are refused up front: the Dockerfile parser's time grows with them and no real file comes close. */
@@ -46,6 +49,8 @@ export interface RunOptions {
    * first one runs, so a bad config stops the run before anything is written.
    */
   settingsFor?: (path: string) => FileSettings | null | undefined;
+  /** What leaves a file out (for a file named on the command line that settingsFor leaves out), e.g. `.dockeroptignore:3 "svc/"`. */
+  ignoredBy?: (path: string) => string | null;
   /** Use worker threads when the batch is large enough and nothing prevents it (see src/workers.ts). Default true. */
   threads?: boolean;
   /** Drop the text of files that did not change once they are processed (bounds memory on big trees). */
@@ -86,6 +91,8 @@ export interface RunResult {
     unchanged: number;
     ignored: number;
     failed: number;
+    /** Files of which the reviewer declined a change (--interactive). */
+    declined: number;
     written: number;
     /** Outcomes of kind 'error' (a site that could not be processed, e.g. a registry lookup that failed). */
     errors: number;
@@ -193,14 +200,23 @@ export async function planRun(opts: RunOptions): Promise<Plan> {
   const planned: { path: string; display: string; settings: FileSettings | undefined }[] = [];
   const own: FileSettings = { transforms: opts.transforms, options: opts.options ?? {}, safeOnly: Boolean(opts.safeOnly) };
   if (!opts.settingsFor) profiles.set(undefined, { transforms: own.transforms, options: resolveOptions(own.transforms, own.options), safeOnly: Boolean(own.safeOnly) });
+  let left = 0;
   for (const f of files) {
     const s = opts.settingsFor ? opts.settingsFor(f.path) : undefined;
-    if (s === null) continue;
+    if (s === null) {
+      left++;
+      // a file named on the command line is not dropped silently: it is reported as ignored, with the pattern
+      if (f.explicit) failed.push({ file: f.display, status: 'ignored', before: '', after: '', outcomes: [], ignoredBy: opts.ignoredBy?.(f.path) ?? 'the configuration' });
+      continue;
+    }
     if (!profiles.has(s)) {
       const use = s ?? own;
       profiles.set(s, { transforms: use.transforms, options: resolveOptions(use.transforms, use.options), safeOnly: use.safeOnly ?? Boolean(opts.safeOnly) });
     }
     planned.push({ path: f.path, display: f.display, settings: s });
+  }
+  if (planned.length === 0 && left > 0 && failed.length === 0) {
+    failed.push({ file: opts.paths.join(' ') || '.', status: 'error', before: '', after: '', outcomes: [], error: { message: `every Dockerfile found (${left}) is ignored by .dockeroptignore or a config's "ignore"`, hint: 'check the ignore patterns, or run with --no-config' } });
   }
   for (const p of profiles.values()) p.state = await prepareTransforms(p.transforms, p.options, { cwd: opts.cwd });
   return {
@@ -236,6 +252,7 @@ export async function processFile(path: string, display: string, opts: RunOption
       before: text,
       after: res.text,
       outcomes: res.outcomes,
+      ...(res.warnings ? { warnings: res.warnings } : {}),
     };
     if (changed && opts.write) {
       await writeAtomic(path, display, bytes, res.text, opts.writeFs);
@@ -259,14 +276,17 @@ export function describeError(e: unknown): { message: string; line?: number; hin
 }
 
 export function summarize(files: readonly FileResult[]): RunResult['summary'] {
-  const s: RunResult['summary'] = { scanned: 0, changed: 0, unchanged: 0, ignored: 0, failed: 0, written: 0, errors: 0, transforms: {} };
+  const s: RunResult['summary'] = { scanned: 0, changed: 0, unchanged: 0, ignored: 0, failed: 0, declined: 0, written: 0, errors: 0, transforms: {} };
   for (const f of files) {
     s.scanned++;
-    if (f.status === 'changed') s.changed++;
+    // a file with an error outcome (a site that could not be processed) failed, whatever else changed in it
+    if (f.status !== 'error' && f.outcomes.some((o) => o.kind === 'error')) s.failed++;
+    else if (f.status === 'changed') s.changed++;
     else if (f.status === 'unchanged') s.unchanged++;
     else if (f.status === 'ignored') s.ignored++;
     else s.failed++;
     if (f.written) s.written++;
+    if (f.outcomes.some((o) => o.kind === 'note' && o.message.startsWith(DECLINED))) s.declined++;
     for (const o of f.outcomes) {
       const c = (s.transforms[o.transform] ??= { applied: 0, refused: 0 });
       if (o.kind === 'rewrite') c.applied++;

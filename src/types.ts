@@ -102,4 +102,8 @@ export interface FileResult {
   /** `stack` only for bugs (internal and unexpected errors), shown under --debug and never in reports. */
   error?: { message: string; line?: number; hint?: string; stack?: string };
   written?: boolean;
+  /** Problems with the file's pragmas (e.g. an unknown transform id in `# dockeropt ignore=`): warnings on stderr. */
+  warnings?: { line: number; message: string }[];
+  /** Status 'ignored' of a file named on the command line: what leaves it out (`.dockeroptignore:3 "svc/"`). */
+  ignoredBy?: string;
 }

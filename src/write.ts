@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FileError } from './errors.js';
 
@@ -53,6 +53,11 @@ export async function writeAtomic(path: string, display: string, original: Buffe
   } catch (e) {
     throw new FileError(`cannot write: the file could not be read again (${code(e)})`, display, { hint: 're-run dockeropt', cause: e });
   }
+  // a file the user may not write is not replaced, even though the directory would allow the rename (as
+  // prettier does); a file with no write bit at all counts as read-only for root too
+  if ((st.mode & 0o222) === 0 || !(await writable(target))) {
+    throw new FileError('not written (EACCES): the file is read-only', display, { hint: 'make it writable (chmod u+w) to let dockeropt replace it' });
+  }
   if (!current.equals(original)) {
     throw new FileError('not written: the file changed on disk since it was read', display, { hint: 're-run dockeropt to see changes against the new content' });
   }
@@ -69,6 +74,10 @@ export async function writeAtomic(path: string, display: string, original: Buffe
       : c === 'ENOSPC' ? 'the disk is full; free space and re-run' : 're-run dockeropt';
     throw new FileError(`not written (${c}); the original file is unchanged`, display, { hint, cause: e });
   }
+}
+
+async function writable(p: string): Promise<boolean> {
+  try { await fsp.access(p, fsConstants.W_OK); return true; } catch { return false; }
 }
 
 function code(e: unknown): string {

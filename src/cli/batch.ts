@@ -33,12 +33,9 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
   const refusals = new Map<string, string[]>();
   const { computeImpact } = streamed && !(o.check || o.quiet) ? await import('../impact.js') : { computeImpact: null };
   const onOrdered = (f: FileResult) => {
-    if (!o.check && f.status === 'changed') {
-      if (!o.quiet) io.stdout.write(human.outcomeLines(f, o.color, false).join('\n') + '\n');
-      io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), o.color));
-      if (computeImpact) try { impacts.set(f.file, computeImpact(f.before, f.after)); } catch { /* the report is an extra */ }
-    }
-    if (!o.check && !o.quiet) refusals.set(f.file, human.outcomeLines(f, o.color, true, new Set(['refuse', 'note', 'error'])));
+    printFile(f, o, io, human);
+    if (!o.check && f.status === 'changed' && computeImpact) try { impacts.set(f.file, computeImpact(f.before, f.after)); } catch { /* the report is an extra */ }
+    if (!o.check && !o.quiet) refusals.set(f.file, human.outcomeLines(f, o.color, true, new Set(['refuse', 'note'])));
     f.before = '';
     f.after = '';
   };
@@ -56,6 +53,21 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
   if (o.debug) io.stderr.write(`dockeropt: ${result.files.length} files in ${(performance.now() - started).toFixed(0)} ms\n`);
   if (o.debug) for (const f of result.files) if (f.error?.stack) io.stderr.write(`dockeropt: ${f.file}: ${f.error.stack}\n`);
   return { result, root: result.root, streamed, impacts, refusals };
+}
+
+/**
+ * One file in the human output, as it finishes: a changed file's header (its name), its changes, its diff
+ * (under --write, one line per written file instead, unless --diff). Failed files and ignored files
+ * named on the command line go to stderr with the summary (report.ts).
+ */
+export function printFile(f: FileResult, o: CliOptions, io: Io, human: typeof import('../report/human.js')): void {
+  if (o.check || f.status !== 'changed') return;
+  if (o.write && !o.diff) {
+    if (f.written && !o.quiet) io.stdout.write(human.writtenLine(f) + '\n');
+    return;
+  }
+  if (!o.quiet) io.stdout.write([human.fileHeader(f.file, o.color), ...human.outcomeLines(f, o.color, false)].join('\n') + '\n');
+  io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), o.color));
 }
 
 /** --interactive: asks per file (or per change) on stdin and writes what was accepted. */

@@ -21,6 +21,8 @@ export interface SarifOptions {
   cwd: string;
   /** Repository root the URIs are relative to. */
   root: string;
+  /** Also report refusals and notes (default true; the CLI passes --report-refusals). */
+  refusals?: boolean;
 }
 
 /** A path for SARIF/patches: relative to the root with `/`, or absolute when outside it. */
@@ -65,6 +67,7 @@ export function sarifReport(r: RunResult, o: SarifOptions): string {
     for (const l of locate(f)) {
       const out = l.outcome;
       if (!ruleIndex.has(out.transform)) continue;
+      if (o.refusals === false && (out.kind === 'refuse' || out.kind === 'note')) continue;
       const level = out.kind === 'rewrite' ? 'warning' : out.kind === 'error' ? 'error' : 'note';
       const label = out.kind === 'rewrite' ? `[${out.safety ?? 'build-only'}] ` : out.kind === 'refuse' ? 'not changed: ' : '';
       results.push({
