@@ -1,6 +1,7 @@
 import { BOM, DocView } from './document.js';
 import { applyEdits, sortEdits, type Edit } from './edits.js';
-import { InternalError } from './errors.js';
+import { FileError, InternalError } from './errors.js';
+import { invalidInstruction } from './validate.js';
 import { emptyContext } from './context-fs.js';
 import type { ContextFs, Outcome, ReportedOutcome, Services, Transform } from './types.js';
 
@@ -59,6 +60,9 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
   const hasBom = input.startsWith(BOM);
   let text = hasBom ? input.slice(1) : input;
   if (IGNORE_FILE.test(text)) return { text: input, outcomes: [], ignored: true };
+  // a file BuildKit rejects is reported, never rewritten (the parse is the first pass's, see docFor)
+  const invalid = invalidInstruction(docFor(text));
+  if (invalid) throw new FileError(`is not a valid Dockerfile: ${invalid.message}`, opts.file ?? '<text>', { line: invalid.line, hint: 'BuildKit rejects it too; fix that line and re-run' });
   const warnings = await pragmaWarnings(text, opts.transforms);
   // One transform's change can give an earlier one a new opportunity (cache-mounts gives two RUNs the same
   // mount, which merge-run may then join), so passes repeat until nothing changes, as ESLint's multipass
@@ -66,7 +70,7 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
   // restate the first pass's, or describe the pipeline's own output, e.g. "already multi-stage").
   const outcomes: ReportedOutcome[] = [];
   for (let pass = 1; ; pass++) {
-    const r = await runPass(text, opts, (pass - 1) * opts.transforms.length);
+    const r = await runPass(text, hasBom ? { ...opts, bom: true } : opts, (pass - 1) * opts.transforms.length);
     outcomes.push(...(pass === 1 ? r.outcomes : r.outcomes.filter((o) => o.kind === 'rewrite')));
     if (r.text === text) {
       return { text: hasBom ? BOM + text : text, outcomes: sortOutcomes(outcomes), ignored: false, ...(warnings.length ? { warnings } : {}) };
@@ -94,7 +98,7 @@ function sortOutcomes(outcomes: ReportedOutcome[]): ReportedOutcome[] {
 }
 
 /** One pass: every transform once, in order, each on a fresh parse of the current text (BOM already stripped). */
-async function runPass(input: string, opts: PipelineOptions, firstStep: number): Promise<{ text: string; outcomes: ReportedOutcome[] }> {
+async function runPass(input: string, opts: PipelineOptions & { bom?: boolean }, firstStep: number): Promise<{ text: string; outcomes: ReportedOutcome[] }> {
   let text = input;
   const outcomes: ReportedOutcome[] = [];
   // parse once, and again only after a transform actually changed the text (parsing is most of the cost)
@@ -112,6 +116,7 @@ async function runPass(input: string, opts: PipelineOptions, firstStep: number):
         services: opts.services ?? {},
         ...(opts.state?.has(t.id) ? { state: opts.state.get(t.id) } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.bom ? { bom: true } : {}),
       });
     } catch (e) {
       if (e instanceof InternalError) throw e;

@@ -118,6 +118,8 @@ export async function readDockerfile(path: string, display: string): Promise<{ b
     const c = (e as NodeJS.ErrnoException).code;
     throw new FileError(`cannot read (${c ?? e})`, display, { hint: c === 'EACCES' ? 'check the file permissions' : undefined, cause: e } as never);
   }
+  const utf16 = utf16Of(bytes);
+  if (utf16) throw new FileError(`is UTF-16 text (${utf16}), not UTF-8; skipped`, display, { hint: `convert it to UTF-8, e.g. iconv -f ${utf16} -t UTF-8` });
   const nul = bytes.indexOf(0);
   if (nul !== -1) {
     const line = bytes.subarray(0, nul).toString('latin1').split('\n').length;
@@ -142,6 +144,15 @@ export async function readDockerfile(path: string, display: string): Promise<{ b
     start = nl + 1;
   }
   return { bytes, text };
+}
+
+/** 'UTF-16LE' or 'UTF-16BE' when the bytes are UTF-16 (a BOM, or ASCII with every other byte NUL), else null. */
+function utf16Of(b: Buffer): string | null {
+  if (b[0] === 0xff && b[1] === 0xfe) return 'UTF-16LE';
+  if (b[0] === 0xfe && b[1] === 0xff) return 'UTF-16BE';
+  if (b.length >= 4 && b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0) return 'UTF-16LE';
+  if (b.length >= 4 && b[0] === 0 && b[1] !== 0 && b[2] === 0 && b[3] !== 0) return 'UTF-16BE';
+  return null;
 }
 
 /** Runs the pipeline over every Dockerfile the paths name; one failing file never stops the batch. */

@@ -35,6 +35,8 @@ export interface TransformContext<O = Record<string, unknown>> {
   /** What the transform's `prepare` returned for this run (undefined without prepare). */
   readonly state?: unknown;
   readonly signal?: AbortSignal;
+  /** The file starts with a UTF-8 BOM (stripped from the text the transform sees). */
+  readonly bom?: boolean;
 }
 
 /** Side-effecting services injected into transforms (kept out of transforms so tests can swap them). */

@@ -189,3 +189,53 @@ output('sarif and github report pending rewrites and errors by default; refusals
   cleanup(dir);
 });
 output.run();
+
+const invalid = suite('cli: invalid Dockerfiles are reported, not rewritten');
+// each case is what BuildKit's own parser rejects (checked with ../shared/tools/bkparse -q): the message
+// names the line and what is wrong, exit 2, nothing written, never "internal error"
+const INVALID: [string, string, string][] = [
+  ['FROM debian:12\nFORM x\nRUN a\nRUN b\n', '2', 'unknown instruction: FORM (did you mean FROM?)'],
+  ['FROM\nRUN a\nRUN b\n', '1', 'FROM requires either one or three arguments'],
+  ['FROM a b c\nRUN a\nRUN b\n', '1', 'FROM requires either one or three arguments'],
+  ['FROM debian:12\nCOPY onlyone\nRUN a\nRUN b\n', '2', 'COPY requires at least two arguments'],
+  ['FROM debian:12\nRUN a\nRUN b\nWORKDIR\n', '4', 'WORKDIR requires an argument'],
+  ['LABEL a=b\nFROM debian:12\nRUN a\nRUN b\n', '1', 'LABEL before the first FROM: no build stage in current context'],
+];
+invalid('an unknown instruction, a FROM without an image, missing arguments: file:line: what is wrong', () => {
+  for (const [text, line, message] of INVALID) {
+    const dir = tree({ Dockerfile: text });
+    const r = cli([...M, '--write'], dir);
+    assert.is(r.status, 2, text);
+    assert.ok(r.stderr.includes(`dockeropt: Dockerfile:${line}: is not a valid Dockerfile: ${message}`), r.stderr);
+    assert.not.ok(r.stderr.includes('internal error'));
+    assert.is(readFileSync(join(dir, 'Dockerfile'), 'utf8'), text);
+    cleanup(dir);
+  }
+});
+invalid('UTF-16 is named as UTF-16, not binary', () => {
+  const dir = tree({ 'le/Dockerfile': Buffer.from('\ufeffFROM debian:12\nRUN a\n', 'utf16le'), 'nobom/Dockerfile': Buffer.from('FROM debian:12\n', 'utf16le') });
+  const r = cli(M, dir);
+  assert.is(r.status, 2);
+  assert.ok(r.stderr.includes('dockeropt: le/Dockerfile: is UTF-16 text (UTF-16LE), not UTF-8; skipped (convert it to UTF-8, e.g. iconv -f UTF-16LE -t UTF-8)'), r.stderr);
+  assert.ok(r.stderr.includes('dockeropt: nobom/Dockerfile: is UTF-16 text (UTF-16LE)'), r.stderr);
+  assert.not.ok(r.stderr.includes('binary'));
+  cleanup(dir);
+});
+invalid.run();
+
+const syntax = suite('cli: the # syntax= directive');
+const APT = 'FROM debian:12\nRUN apt-get update && apt-get install -y curl\n';
+syntax('is not added by default; --syntax-directive adds it; after a UTF-8 BOM the outcome says why it is not', () => {
+  const dir = tree({ Dockerfile: APT, 'bom/Dockerfile': '\ufeff' + APT });
+  const plain = cli(['--only', 'cache-mounts', 'Dockerfile'], dir);
+  assert.is(plain.status, 0, plain.stderr);
+  assert.ok(plain.stdout.includes('--mount=type=cache'), plain.stdout);
+  assert.not.ok(plain.stdout.includes('# syntax='));
+  const asked = cli(['--only', 'cache-mounts', '--syntax-directive', 'Dockerfile'], dir);
+  assert.ok(asked.stdout.includes('+# syntax=docker/dockerfile:1\n'), asked.stdout);
+  const bom = cli(['--only', 'cache-mounts', '--syntax-directive', 'bom/Dockerfile'], dir);
+  assert.not.ok(bom.stdout.includes('+# syntax='));
+  assert.ok(bom.stdout.includes('# syntax=docker/dockerfile:1 is not added: the file starts with a UTF-8 byte-order mark'), bom.stdout);
+  cleanup(dir);
+});
+syntax.run();
