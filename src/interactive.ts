@@ -1,8 +1,8 @@
 /**
  * `--interactive`: review the changes before anything is written. For each changed file (or, with
  * `--per-change`, each logical change) the diff is shown with the transform id, its label and message,
- * and the answer decides: [y]es, [n]o, [a]ll of this transform (this and every later change of the
- * transforms shown), [q]uit (stop asking; what was accepted so far is still written). Only accepted
+ * and the answer decides: [y]es, [n]o, [a]ll of the transforms the question names (this and every later
+ * change of them, without asking again), [q]uit, or [?] to list the choices (stop asking; what was accepted so far is still written). Only accepted
  * changes are written, atomically. Answers are read line by line, so a pipe works as well as a terminal;
  * the end of the input counts as quit.
  *
@@ -45,7 +45,17 @@ export function linePrompter(input: NodeJS.ReadableStream, output: { write(s: st
   };
 }
 
-const QUESTION = '[y]es / [n]o / [a]ll of this transform / [q]uit? ';
+/** The question, naming the transforms that [a]ll accepts from here on. */
+const question = (ids: readonly string[]) => `[y]es / [n]o / [a]ll of ${ids.join(', ')} / [q]uit / [?] help? `;
+
+/** What `?` prints: each choice spelled out. */
+const choices = (ids: readonly string[]) => [
+  '  y  yes: accept this change',
+  '  n  no: leave it out (it is counted as declined)',
+  `  a  all: accept this and every later change of ${ids.join(', ')}, without asking again`,
+  '  q  quit: stop asking; what was accepted so far is written, the rest is not',
+  '  ?  this help',
+].join('\n') + '\n';
 
 /** Parses an answer: y/yes, n/no, a/all, q/quit (any case); anything else is asked again. */
 export function parseAnswer(s: string): Answer | null {
@@ -76,13 +86,14 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
   const results: FileResult[] = [...plan.problems];
   const acceptAll = new Set<string>();
   let quit = false;
-  const ask = async (): Promise<Answer> => {
+  const ask = async (ids: readonly string[]): Promise<Answer> => {
     for (;;) {
-      const line = await o.prompter.ask(QUESTION);
+      const line = await o.prompter.ask(question(ids));
       if (line === null) return 'quit';
       const a = parseAnswer(line);
       if (a) return a;
-      o.out.write('Please answer y, n, a or q.\n');
+      if (line.trim() === '?' || line.trim().toLowerCase() === 'h' || line.trim().toLowerCase() === 'help') o.out.write(choices(ids));
+      else o.out.write('Please answer y, n, a or q (? for help).\n');
     }
   };
 
@@ -111,7 +122,7 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
         o.out.write(`\n${c.bold(`${f.display}`)} (${index}/${changed})\n`);
         o.out.write(outcomeLines(r, c, false).join('\n') + '\n');
         o.out.write(colorDiff(unifiedDiff(r.file, r.before, r.after), c));
-        answer = await ask();
+        answer = await ask(ids);
       }
       if (answer === 'quit') { quit = true; continue; }
       if (answer === 'all') for (const idn of ids) acceptAll.add(idn);
@@ -171,7 +182,7 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
           o.out.write(outcomeLines({ file: f.display, status: 'changed', before: '', after: '', outcomes: [out] }, c, false).join('\n') + '\n');
           const proposed = applyEdits(text, out.edits ?? []);
           o.out.write(colorDiff(unifiedDiff(f.display, text, proposed), c));
-          answer = await ask();
+          answer = await ask([t.id]);
         }
         if (answer === 'quit') { quit = true; outcomes.push(declined(out)); continue; }
         if (answer === 'no') { declinedKeys.add(key); outcomes.push(declined(out)); continue; }
