@@ -1,6 +1,8 @@
 import fg from 'fast-glob';
-import { lstatSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { matchIgnore, parseIgnore } from './config.js';
 
 /**
  * The names that are Dockerfiles wherever they are: what `docker build -f` users call them and what
@@ -51,7 +53,7 @@ export function isDockerfileName(name: string): boolean {
  * A directory means every Dockerfile below it; a file path means that file whatever its name;
  * a glob that matches nothing, a missing path or a dangling symlink is a problem, reported per path.
  */
-export async function discover(args: readonly string[], cwd: string, extraIgnore: readonly string[] = []): Promise<DiscoveryResult> {
+export async function discover(args: readonly string[], cwd: string, extraIgnore: readonly string[] = [], opts: { gitignore?: boolean } = {}): Promise<DiscoveryResult> {
   const problems: DiscoveryProblem[] = [];
   const found = new Map<string, Discovered>();
   const display = (abs: string) => {
@@ -106,6 +108,7 @@ export async function discover(args: readonly string[], cwd: string, extraIgnore
    */
   async function searchDir(dir: string) {
     const ignored = extraIgnore.length ? new Set(await fg([...extraIgnore], { cwd: dir, dot: true, onlyFiles: false, followSymbolicLinks: false, absolute: true })) : null;
+    const candidates: string[] = [];
     const walk = (d: string) => {
       let entries: Dirent[];
       try { entries = readdirSync(d, { withFileTypes: true }); } catch { return; }
@@ -114,14 +117,16 @@ export async function discover(args: readonly string[], cwd: string, extraIgnore
         if (ignored?.has(p)) continue;
         if (e.isDirectory()) {
           if (e.name === 'node_modules' || e.name === '.git') continue;
-          if (isDockerfileName(e.name)) classify(p);
+          if (isDockerfileName(e.name)) candidates.push(p);
           walk(p);
         } else if (isDockerfileName(e.name)) {
-          classify(p);
+          candidates.push(p);
         }
       }
     };
     walk(dir);
+    const gitIgnored = opts.gitignore === false ? new Set<string>() : ignoredByGit(dir, candidates);
+    for (const p of candidates) if (!gitIgnored.has(p)) classify(p);
   }
 
   function classify(m: string) {
@@ -148,4 +153,19 @@ export async function discover(args: readonly string[], cwd: string, extraIgnore
 
   const files = [...found.values()].sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
   return { files, problems };
+}
+
+/**
+ * The candidates that .gitignore excludes, as git itself decides (`git check-ignore`: nested .gitignore
+ * files, .git/info/exclude, the global excludes). Outside a git repository, the searched directory's own
+ * .gitignore is read (as prettier does with the one in the working directory).
+ */
+function ignoredByGit(dir: string, candidates: readonly string[]): Set<string> {
+  if (candidates.length === 0) return new Set();
+  const r = spawnSync('git', ['check-ignore', '--stdin', '-z'], { cwd: dir, input: candidates.join('\0') + '\0', encoding: 'utf8' });
+  if (r.status === 0 || r.status === 1) return new Set(r.stdout.split('\0').filter(Boolean).map((p) => resolve(dir, p)));
+  let text: string;
+  try { text = readFileSync(join(dir, '.gitignore'), 'utf8'); } catch { return new Set(); }
+  const rules = parseIgnore(text);
+  return new Set(candidates.filter((p) => matchIgnore(rules, relative(dir, p).split(sep).join('/'))));
 }

@@ -56,6 +56,8 @@ export interface OptimizeOptions {
   config?: string | false;
   /** Files processed at once (default: the number of CPUs). */
   jobs?: number;
+  /** Honour .gitignore when searching directories (default true, as prettier 3 does). */
+  gitignore?: boolean;
   /** Worker threads for big batches (default true; used only when it pays, see src/workers.ts). */
   threads?: boolean;
   /** Drop the text of unchanged files from the result (bounds memory on big trees). */
@@ -120,6 +122,7 @@ function runOptions(o: OptimizeOptions): RunOptions {
     safeOnly: Boolean(o.safeOnly),
     concurrency: jobs,
     ...(o.threads === false ? { threads: false } : {}),
+    ...(o.gitignore === false ? { gitignore: false } : {}),
     ...(o.lean ? { lean: true } : {}),
     ...(settingsFor ? { settingsFor } : {}),
     ...(ignoredBy ? { ignoredBy } : {}),

@@ -39,6 +39,8 @@ export interface RunOptions {
   /** Called once discovery knows how many files there are. */
   onStart?: (total: number) => void;
   writeFs?: WriteFs;
+  /** Honour .gitignore when searching directories (default true). */
+  gitignore?: boolean;
   /** Extra fast-glob ignore patterns. */
   ignore?: readonly string[];
   /** Files processed at once (their async work, e.g. registry lookups, overlaps); output order stays sorted. */
@@ -202,7 +204,7 @@ export async function run(given: RunOptions): Promise<RunResult> {
 
 /** Discovers the files, applies `settingsFor`, resolves options and runs `prepare` once per profile. */
 export async function planRun(opts: RunOptions): Promise<Plan> {
-  const { files, problems } = await discover(opts.paths, opts.cwd, opts.ignore ?? []);
+  const { files, problems } = await discover(opts.paths, opts.cwd, opts.ignore ?? [], { gitignore: opts.gitignore !== false });
   const failed: FileResult[] = problems.map((p) => ({
     file: p.display, status: 'error' as const, before: '', after: '', outcomes: [],
     error: { message: p.message, ...(p.hint ? { hint: p.hint } : {}) },
