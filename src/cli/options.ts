@@ -79,6 +79,7 @@ export async function buildOptions(flags: Flags, io: Io): Promise<CliOptions> {
       ...(contextFor ? { contextFor } : {}),
       ...(v['no-config'] ? { config: false as const } : v.config !== undefined ? { config: v.config } : {}),
       ...(jobs ? { jobs } : {}),
+      ...(v['no-gitignore'] ? { gitignore: false } : {}),
       lean: true,
     },
     color: human.useColor(io.env, Boolean(io.stdout.isTTY)) ? human.ansi : human.plain,
@@ -95,6 +96,7 @@ function formatAndModes(given: Values): Format {
   if (!FORMATS.includes(f as Format)) throw new UsageError(`--format must be human, json, sarif or github (got "${f}")`);
   if (v.json && f !== 'json') throw new UsageError(`--json and --format ${f} cannot be used together`);
   if (v.interactive && (v.check || f !== 'human')) throw new UsageError(`--interactive cannot be used with ${v.check ? '--check' : `--format ${f}`}`, 'Review interactively, or produce a report for CI, not both.');
+  if (v['stdin-filepath'] !== undefined && (v.write || v.interactive || f !== 'human' || v['diff-out'] !== undefined)) throw new UsageError('--stdin-filepath prints the result on stdout: it cannot be used with --write, --interactive, --format or --diff-out');
   if (v['per-change'] && !v.interactive) throw new UsageError('--per-change needs --interactive');
   if (v.config !== undefined && v['no-config']) throw new UsageError('--config and --no-config cannot be used together');
   return f as Format;
