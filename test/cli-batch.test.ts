@@ -1,10 +1,13 @@
 // Issue 16, batch at scale: one CLI test per item, each spawning the real binary (bin/dockeropt.js).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, cleanup, tree } from './helpers/tmp.js';
 
+const tmpDir = () => mkdtempSync(join(tmpdir(), 'dockeropt-help-'));
 const MERGEABLE = 'FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n';
 const M = ['--only', 'merge-run'];
 
@@ -239,3 +242,63 @@ syntax('is not added by default; --syntax-directive adds it; after a UTF-8 BOM t
   cleanup(dir);
 });
 syntax.run();
+
+const stdin = suite('cli: --stdin-filepath, --print-config, .gitignore, --help, interactive');
+stdin('--stdin-filepath reads stdin, uses PATH for config and messages, prints the result; --check gives only the exit code', () => {
+  const dir = tree({ 'svc/.dockeroptrc.json': JSON.stringify({ only: ['merge-run'] }), '.dockeroptignore': 'legacy/\n' });
+  const r = cli(['--stdin-filepath', 'svc/Dockerfile'], dir, {}, MERGEABLE);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'FROM debian:12\nRUN apt-get update \\\n    && apt-get install -y curl\n');
+  const c = cli(['--stdin-filepath', 'svc/Dockerfile', '--check'], dir, {}, MERGEABLE);
+  assert.is(c.status, 1);
+  assert.is(c.stdout, '');
+  const bad = cli(['--stdin-filepath', 'svc/Dockerfile'], dir, {}, 'FROM debian:12\nFORM x\n');
+  assert.is(bad.status, 2);
+  assert.is(bad.stdout, '');
+  assert.ok(bad.stderr.includes('dockeropt: svc/Dockerfile:2: is not a valid Dockerfile: unknown instruction: FORM'), bad.stderr);
+  const ig = cli(['--stdin-filepath', 'legacy/Dockerfile'], dir, {}, MERGEABLE);
+  assert.is(ig.stdout, MERGEABLE);
+  assert.ok(ig.stderr.includes('legacy/Dockerfile: ignored (.dockeroptignore:1 "legacy/")'), ig.stderr);
+  cleanup(dir);
+});
+stdin('--print-config FILE shows the configuration that applies and where it came from', () => {
+  const dir = tree({ 'svc/.dockeroptrc.json': JSON.stringify({ only: ['merge-run', 'cache-mounts'], options: { 'cache-mounts': { syntaxDirective: true } } }), 'svc/Dockerfile': MERGEABLE });
+  const r = cli(['--print-config', 'svc/Dockerfile'], dir);
+  assert.is(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.is(doc.configFile, 'svc/.dockeroptrc.json');
+  assert.equal([...doc.transforms].sort(), ['cache-mounts', 'merge-run']);
+  assert.is(doc.options['cache-mounts'].syntaxDirective, true);
+  assert.is(doc.ignored, null);
+  cleanup(dir);
+});
+stdin('.gitignore is honoured by directory discovery; --no-gitignore turns it off', () => {
+  const dir = tree({ '.gitignore': 'build/\n', 'build/Dockerfile': MERGEABLE, 'app/Dockerfile': MERGEABLE });
+  assert.is(cli([...M, '--check'], dir).stdout, 'app/Dockerfile\n');
+  assert.is(cli([...M, '--check', '--no-gitignore'], dir).stdout, 'app/Dockerfile\nbuild/Dockerfile\n');
+  // in a git repository, git decides (nested .gitignore files too)
+  spawnSync('git', ['init', '-q'], { cwd: dir });
+  writeFileSync(join(dir, 'app/.gitignore'), 'Dockerfile\n');
+  assert.is(cli([...M, '--check'], dir).status, 2, 'nothing left: every Dockerfile is ignored');
+  assert.is(cli([...M, '--check', 'app/Dockerfile'], dir).stdout, 'app/Dockerfile\n', 'a file named on the command line is taken');
+  cleanup(dir);
+});
+stdin('--help lists each flag once and wraps its lines', () => {
+  const r = cli(['--help'], tmpDir());
+  const flags = [...r.stdout.matchAll(/^ {2}(?:-\w, | {4})(--[\w-]+)/gm)].map((m) => m[1]!);
+  assert.ok(flags.includes('--jobs') && flags.includes('--stdin-filepath'));
+  assert.equal(flags.filter((f, i) => flags.indexOf(f) !== i), []);
+  assert.ok(/--jobs N .*; \[pin-digests\] registry/.test(r.stdout), 'a shared flag says what it also does');
+  for (const l of r.stdout.split('\n')) assert.ok(l.length <= 100, l);
+});
+stdin('interactive: [a]ll names the transforms it accepts, ? shows the choices', () => {
+  const dir = tree({ 'a/Dockerfile': MERGEABLE, 'b/Dockerfile': MERGEABLE });
+  const r = cli([...M, '--interactive'], dir, {}, '?\na\n');
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(r.stdout.includes('[y]es / [n]o / [a]ll of merge-run / [q]uit / [?] help? '), r.stdout);
+  assert.ok(r.stdout.includes('  a  all: accept this and every later change of merge-run, without asking again'));
+  assert.ok(r.stdout.includes('b/Dockerfile: accepted (all of merge-run)'));
+  assert.not.ok(readFileSync(join(dir, 'b/Dockerfile'), 'utf8') === MERGEABLE);
+  cleanup(dir);
+});
+stdin.run();
