@@ -30,6 +30,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     // own `execute` in src/cli/NAME.ts taking (argv.slice(1), io); its usage errors and crashes are then
     // reported below like the batch command's.
     if (argv[0] === 'lsp') return await (await import('./lsp/server.js')).lspMain(argv.slice(1), io);
+    if (argv[0] === 'verify') return (await import('./verify/cli.js')).verifyMain(argv.slice(1), io);
     return await execute(argv, io);
   } catch (e) {
     if (e instanceof UsageError) {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import type { ContextFs } from './types.js';
 
@@ -25,6 +25,15 @@ export function contextFs(root: string | null): ContextFs {
     list: (rel) => {
       const p = resolve(rel);
       try { return p === null ? [] : readdirSync(p).sort(); } catch { return []; }
+    },
+    stat: (rel) => {
+      const p = resolve(rel);
+      if (p === null) return null;
+      try {
+        const st = lstatSync(p);
+        const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
+        return { type, mode: st.mode & 0o7777 };
+      } catch { return null; }
     },
   };
 }

@@ -28,9 +28,11 @@ export { githubReport } from './report/github.js';
 export { unifiedPatch } from './patch.js';
 export { configSchema, loadConfig, validateConfig } from './config.js';
 export { UsageError, FileError, InternalError } from './errors.js';
+export { makeVerifier, type FileVerification, type FileVerifier, type VerifierOptions } from './verify/run.js';
+export { verifyPair, detectBuilder, type VerifyInput, type VerifyResult } from './verify/index.js';
 export type { Config, LoadedConfig, Overrides } from './config.js';
 export type { RunResult, FileSettings, Plan, Profile } from './run.js';
-export type { Outcome, ReportedOutcome, FileResult, FileStatus, Safety, Transform, TransformContext, ContextFs, Services } from './types.js';
+export type { Outcome, ReportedOutcome, FileResult, FileStatus, Safety, Transform, TransformContext, ContextFs, ContextStat, Services } from './types.js';
 export type { Edit } from './edits.js';
 export type { WriteFs } from './write.js';
 
@@ -70,6 +72,8 @@ export interface OptimizeOptions {
   onStart?: (total: number) => void;
   onFile?: RunOptions['onFile'];
   onOrdered?: RunOptions['onOrdered'];
+  /** Build each changed file before and after and compare the images (see src/verify/run.ts: makeVerifier). */
+  verify?: RunOptions['verify'];
 }
 
 export interface OptimizeResult extends RunResult {
@@ -132,6 +136,7 @@ function runOptions(o: OptimizeOptions): RunOptions {
     ...(o.onStart ? { onStart: o.onStart } : {}),
     ...(o.onFile ? { onFile: o.onFile } : {}),
     ...(o.onOrdered ? { onOrdered: o.onOrdered } : {}),
+    ...(o.verify ? { verify: o.verify } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
-import { newContextCache, resolveBuildContext, type ContextCache } from './build-context.js';
+import { contextInfo, newContextCache, resolveBuildContext, type ContextCache } from './build-context.js';
 import { contextFs } from './context-fs.js';
 import { discover } from './discover.js';
 import { FileError, InternalError } from './errors.js';
@@ -57,6 +57,11 @@ export interface RunOptions {
   threads?: boolean;
   /** Drop the text of files that did not change once they are processed (bounds memory on big trees). */
   lean?: boolean;
+  /**
+   * `--verify`: build each file that would change before and after (src/verify/run.ts). Under `write`,
+   * a file is written only when the verification allows it.
+   */
+  verify?: import('./verify/run.js').FileVerifier;
 }
 
 /** What runs on one file. Return the same object for files that share it: `prepare` runs once per object. */
@@ -98,6 +103,8 @@ export interface RunResult {
     written: number;
     /** Outcomes of kind 'error' (a site that could not be processed, e.g. a registry lookup that failed). */
     errors: number;
+    /** With --verify: the files by result; `bugs` counts build-only changes that verified different. */
+    verify?: { identical: number; different: number; unverified: number; bugs: number; buildOnly: { identical: number; different: number; unverified: number } };
     transforms: Record<string, TransformCounts>;
   };
 }
@@ -267,7 +274,22 @@ export async function processFile(path: string, display: string, opts: RunOption
       outcomes: res.outcomes,
       ...(res.warnings ? { warnings: res.warnings } : {}),
     };
-    if (changed && opts.write) {
+    if (changed && opts.verify) {
+      const rewrites = res.outcomes.filter((o) => o.kind === 'rewrite');
+      // the build-only changes alone, when runtime ones are mixed in: they must verify identical by themselves
+      const mixed = rewrites.some((o) => o.safety === 'runtime') && rewrites.some((o) => o.safety !== 'runtime');
+      const buildOnlyAfter = mixed ? (await runPipeline(text, {
+        transforms: opts.transforms, ...(opts.options ? { options: opts.options } : {}), file: display, buildContext,
+        ...(opts.services ? { services: opts.services } : {}), safeOnly: true, ...(opts.state ? { state: opts.state } : {}),
+      })).text : null;
+      const info = contextInfo(buildContext);
+      result.verify = await opts.verify({
+        path, display, before: text, after: res.text, buildOnlyAfter, outcomes: res.outcomes,
+        context: info?.source === 'unknown' ? null : buildContext.root,
+        ...(info?.source === 'unknown' ? { contextProblem: `the build context is not known (${info.detail ?? 'unknown'}); pass --context DIR` } : {}),
+      });
+    }
+    if (changed && opts.write && (!result.verify || result.verify.writable)) {
       await writeAtomic(path, display, bytes, res.text, opts.writeFs);
       result.written = true;
     }
@@ -300,6 +322,13 @@ export function summarize(files: readonly FileResult[]): RunResult['summary'] {
     else s.failed++;
     if (f.written) s.written++;
     if (f.outcomes.some((o) => o.kind === 'note' && o.message.startsWith(DECLINED))) s.declined++;
+    if (f.verify) {
+      const v = (s.verify ??= { identical: 0, different: 0, unverified: 0, bugs: 0, buildOnly: { identical: 0, different: 0, unverified: 0 } });
+      v[f.verify.status]++;
+      if (f.verify.bug) v.bugs++;
+      const bo = f.verify.changes === 'both' ? f.verify.buildOnly : f.verify.changes === 'build-only' ? f.verify : undefined;
+      if (bo) v.buildOnly[bo.status]++;
+    }
     for (const o of f.outcomes) {
       const c = (s.transforms[o.transform] ??= { applied: 0, refused: 0 });
       if (o.kind === 'rewrite') c.applied++;

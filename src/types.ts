@@ -23,6 +23,14 @@ export interface ContextFs {
   isDirectory(rel: string): boolean;
   readText(rel: string): string | null;
   list(rel: string): string[];
+  /** The entry itself (not a symlink's target): its type and permission bits (07777); null when missing. */
+  stat(rel: string): ContextStat | null;
+}
+
+export interface ContextStat {
+  type: 'file' | 'dir' | 'symlink' | 'other';
+  /** Permission bits with setuid, setgid and sticky (mode & 0o7777). */
+  mode: number;
 }
 
 export interface TransformContext<O = Record<string, unknown>> {
@@ -108,4 +116,6 @@ export interface FileResult {
   warnings?: { line: number; message: string }[];
   /** Status 'ignored' of a file named on the command line: what leaves it out (`.dockeroptignore:3 "svc/"`). */
   ignoredBy?: string;
+  /** With --verify (changed files only): the builds before and after, compared. */
+  verify?: import('./verify/run.js').FileVerification;
 }

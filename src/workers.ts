@@ -19,7 +19,7 @@ interface Job { i: number; path: string; display: string; ids: string[]; options
 /** Can this plan run on worker threads? */
 export async function workersFit(plan: Plan, opts: RunOptions): Promise<boolean> {
   if ((opts.concurrency ?? 1) < 2 || plan.files.length < WORKER_MIN_FILES) return false;
-  if (opts.contextFor || opts.services || opts.writeFs) return false;
+  if (opts.contextFor || opts.services || opts.writeFs || opts.verify) return false;
   const { transformById } = await import('../transforms/index.js');
   // a transform keeps per-run state only when its prepare returned some (split-copy does only for --create-dockerignore)
   return plan.files.every((f) => f.profile.transforms.every((t) => transformById(t.id) === t && (f.profile.state.get(t.id) === undefined)));

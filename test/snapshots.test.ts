@@ -29,7 +29,7 @@ async function runCase(c: Case, input: string): Promise<{ text: string; outcomes
       options,
       state: await prepareTransforms(selected, options),
       file: `${c.transform}/${c.name}/input.Dockerfile`,
-      buildContext: contextFs(c.contextDir),
+      buildContext: contextFs(setup.contextDir ?? c.contextDir),
       services: setup.services,
     };
     return await runPipeline(input, opts);

@@ -32,8 +32,10 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
   const impacts = new Map<string, FileImpact>();
   const refusals = new Map<string, string[]>();
   const { computeImpact } = streamed && !(o.check || o.quiet) ? await import('../impact.js') : { computeImpact: null };
+  const verifyLines = o.verify ? (await import('../verify/report.js')).fileVerifyLines : null;
+  if (o.verify) o.verify.progress = (file, what) => spinner?.build(file, what);
   const onOrdered = (f: FileResult) => {
-    printFile(f, o, io, human);
+    printFile(f, o, io, human, verifyLines);
     if (!o.check && f.status === 'changed' && computeImpact) try { impacts.set(f.file, computeImpact(f.before, f.after)); } catch { /* the report is an extra */ }
     if (!o.check && !o.quiet) refusals.set(f.file, human.outcomeLines(f, o.color, true, new Set(['refuse', 'note'])));
     f.before = '';
@@ -60,15 +62,19 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
  * (under --write, one line per written file instead, unless --diff). Failed files and ignored files
  * named on the command line go to stderr with the summary (report.ts).
  */
-export function printFile(f: FileResult, o: CliOptions, io: Io, human: typeof import('../report/human.js')): void {
+export function printFile(f: FileResult, o: CliOptions, io: Io, human: typeof import('../report/human.js'), verifyLines: VerifyLines | null): void {
   if (o.check || f.status !== 'changed') return;
   if (o.write && !o.diff) {
     if (f.written && !o.quiet) io.stdout.write(human.writtenLine(f) + '\n');
+    if (verifyLines && f.verify) io.stdout.write(verifyLines(f.verify, o.color, o.write).join('\n') + '\n');
     return;
   }
   if (!o.quiet) io.stdout.write([human.fileHeader(f.file, o.color), ...human.outcomeLines(f, o.color, false)].join('\n') + '\n');
   io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), o.color));
+  if (verifyLines && f.verify) io.stdout.write(verifyLines(f.verify, o.color, o.write).join('\n') + '\n');
 }
+
+type VerifyLines = typeof import('../verify/report.js')['fileVerifyLines'];
 
 /** --interactive: asks per file (or per change) on stdin and writes what was accepted. */
 async function review(o: CliOptions, perChange: boolean, io: Io): Promise<Batch> {
@@ -79,16 +85,29 @@ async function review(o: CliOptions, perChange: boolean, io: Io): Promise<Batch>
   return { result, root, streamed: false, impacts: new Map(), refusals: new Map() };
 }
 
-interface Progress { start(total: number): void; update(done: number, total: number): void; stop(): void }
+interface Progress { start(total: number): void; update(done: number, total: number): void; stop(): void; build(file: string, what: string | null): void }
 
-/** An ora spinner with `N/M files`, only on an interactive stderr (ora itself checks TTY, CI and TERM=dumb). */
+/**
+ * An ora spinner with `N/M files` (and, with --verify, the builds running), only on an interactive
+ * stderr (ora itself checks TTY, CI and TERM=dumb).
+ */
 async function startProgress(io: Io, silent: boolean): Promise<Progress | null> {
-  if (silent || !io.stderr.isTTY || io.env.CI) return null;
+  // a terminal that reports no width (some ptys) would make ora clear an unbounded number of lines
+  if (silent || !io.stderr.isTTY || io.env.CI || !(io.stderr as { columns?: number }).columns) return null;
   const { default: ora } = await import('ora');
   const spinner = ora({ stream: process.stderr, discardStdin: false });
+  const builds = new Map<string, string>();
+  let counts = '';
+  let stopped = false;
+  const text = () => `${counts}${builds.size ? `${counts ? ', ' : ''}building ${[...builds].map(([f, w]) => `${f} (${w})`).join(', ')}` : ''}`;
   return {
-    start: (total) => { if (total > 1) spinner.start(`0/${total} files`); },
-    update: (done, total) => { if (spinner.isSpinning) spinner.text = `${done}/${total} files`; },
-    stop: () => { if (spinner.isSpinning) spinner.stop(); },
+    start: (total) => { counts = `0/${total} files`; if (total > 1) spinner.start(text()); },
+    update: (done, total) => { counts = `${done}/${total} files`; if (spinner.isSpinning) spinner.text = text(); },
+    stop: () => { stopped = true; if (spinner.isSpinning) spinner.stop(); },
+    build: (file, what) => {
+      if (what) builds.set(file, what); else builds.delete(file);
+      if (stopped) return;
+      if (!spinner.isSpinning) spinner.start(text()); else spinner.text = text();
+    },
   };
 }

@@ -48,6 +48,9 @@ export const FLAGS = {
   sizes: { type: 'boolean', help: 'look up base-image sizes in the registry for the impact report (the network; default: not)' },
   verbose: { type: 'boolean', help: 'list every refusal, and the impact per directory and per file' },
   'ci-hint': { type: 'boolean', help: 'when a file changes, show how to keep the build cache in CI' },
+  verify: { type: 'string', arg: '[=cache]', help: 'build each file that would change before and after and compare the images;\na build-only change that is not identical is a bug (exit 2, never written);\nwith --write, only files whose build-only changes verified identical are written;\n=cache also rebuilds both after changing a source file (the cache gain)' },
+  builder: { type: 'string', arg: 'B', help: 'with --verify: docker, podman or buildah (default: the first that works)' },
+  target: { type: 'string', arg: 'STAGE', help: 'with --verify: the stage to build' },
   quiet: { type: 'boolean', short: 'q', help: 'print only the diff (or, with --check, the file names)' },
   debug: { type: 'boolean', help: 'stack traces and timings on stderr' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
@@ -83,7 +86,8 @@ export async function parseFlags(argv: readonly string[]): Promise<Flags> {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    // `--verify` takes an optional value (`--verify=cache`), which parseArgs has no notion of
+    parsed = parseArgs({ args: argv.map((a) => (a === '--verify' ? '--verify=build' : a)), options, allowPositionals: true, strict: true });
   } catch (e) {
     const message = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     const unknown = /^Unknown option '--([^']+)'/.exec(message)?.[1];

@@ -39,6 +39,8 @@ export interface CliOptions {
   offline: boolean;
   /** What `optimize` (src/index.ts) runs: the paths, transforms, their options, config, jobs. */
   optimize: OptimizeOptions;
+  /** --verify: each changed file is built before and after (the verifier is in `optimize.verify`). */
+  verify: { cache: boolean; progress: ((file: string, what: string | null) => void) | null } | null;
   color: Colors;
   transforms: readonly Transform<any>[];
 }
@@ -50,6 +52,7 @@ export async function buildOptions(flags: Flags, io: Io): Promise<CliOptions> {
   const jobs = jobsOf(v);
   const { only, skip } = selection(v, flags.transforms);
   const options = transformOptions(v, flags.transforms);
+  const verify = verifyOf(v);
   const contextFor = v.context === undefined ? undefined : await explicitContextFor(v.context, flags.paths, io.cwd);
   if (v['diff-out'] !== undefined) await checkPatchTarget(v['diff-out'], io.cwd);
   const human = await import('../report/human.js');
@@ -81,7 +84,16 @@ export async function buildOptions(flags: Flags, io: Io): Promise<CliOptions> {
       ...(jobs ? { jobs } : {}),
       ...(v['no-gitignore'] ? { gitignore: false } : {}),
       lean: true,
+      ...(verify ? { verify: (await import('../verify/run.js')).makeVerifier({
+        ...(v.builder ? { builder: v.builder as 'docker' | 'podman' | 'buildah' } : {}),
+        ...(v.target !== undefined ? { target: v.target } : {}),
+        cache: verify.cache,
+        env: io.env,
+        // the batch's progress line shows the builds running (batch.ts sets it)
+        onProgress: (file, what) => verify.progress?.(file, what),
+      }) } : {}),
     },
+    verify,
     color: human.useColor(io.env, Boolean(io.stdout.isTTY)) ? human.ansi : human.plain,
     transforms: flags.transforms,
   };
@@ -100,6 +112,15 @@ function formatAndModes(given: Values): Format {
   if (v['per-change'] && !v.interactive) throw new UsageError('--per-change needs --interactive');
   if (v.config !== undefined && v['no-config']) throw new UsageError('--config and --no-config cannot be used together');
   return f as Format;
+}
+
+/** `--verify[=cache]` with `--builder` and `--target`, which need it; not with --interactive. */
+function verifyOf(v: Values): CliOptions['verify'] {
+  if (v.verify !== undefined && v.verify !== 'build' && v.verify !== 'cache') throw new UsageError(`--verify takes no value or =cache (got ${v.verify})`);
+  for (const f of ['builder', 'target'] as const) if (v[f] !== undefined && v.verify === undefined) throw new UsageError(`--${f} needs --verify`);
+  if (v.builder !== undefined && !['docker', 'podman', 'buildah'].includes(v.builder)) throw new UsageError(`--builder must be docker, podman or buildah (got ${v.builder})`);
+  if (v.verify !== undefined && v.interactive) throw new UsageError('--verify cannot be used with --interactive');
+  return v.verify === undefined ? null : { cache: v.verify === 'cache', progress: null };
 }
 
 /** `--jobs N`: 1 to 64. */

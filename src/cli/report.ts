@@ -23,6 +23,9 @@ export async function report(b: Batch, o: CliOptions, io: Io): Promise<number> {
   // errors reach stderr in every mode (human output and --check print failed files themselves)
   if (o.format !== 'human') printFailed(b.result, io, await import('../report/human.js'));
   printTransformErrors(b.result, io);
+  for (const f of b.result.files) {
+    if (f.verify?.bug) io.stderr.write(`dockeropt: ${f.file}: a build-only change verified different with ${f.verify.builder}: this is a bug in dockeropt; the file was not written\n`);
+  }
   return exitCode(b.result, o.check);
 }
 
@@ -52,7 +55,8 @@ async function reportHuman(b: Batch, o: CliOptions, io: Io, impacts: Impacts): P
   const human = await import('../report/human.js');
   const { printFile } = await import('./batch.js');
   const { result } = b, color = o.color;
-  if (!b.streamed) for (const f of result.files) printFile(f, o, io, human);
+  const verifyLines = o.verify ? (await import('../verify/report.js')).fileVerifyLines : null;
+  if (!b.streamed) for (const f of result.files) printFile(f, o, io, human, verifyLines);
   printFailed(b.result, io, human);
   if (o.quiet) return;
   if (o.verbose || o.debug || result.files.length === 1) {
@@ -117,9 +121,9 @@ async function reportReview(b: Batch, o: CliOptions, io: Io): Promise<number> {
 const pending = (r: RunResult) => r.files.filter((f) => f.status === 'changed');
 const failed = (r: RunResult) => r.files.filter((f) => f.status === 'error');
 
-/** 2 when a file failed or a transform erred, 1 when --check finds pending changes, else 0. */
+/** 2 when a file failed, a transform erred or --verify found a build-only change that changed the image; 1 when --check finds pending changes; else 0. */
 function exitCode(r: RunResult, check: boolean): number {
-  if (failed(r).length || r.summary.errors) return EXIT.error;
+  if (failed(r).length || r.summary.errors || r.summary.verify?.bugs) return EXIT.error;
   if (check && pending(r).length) return EXIT.pending;
   return EXIT.ok;
 }

@@ -114,6 +114,11 @@ export function transformLines(r: RunResult, c: Colors): string[] {
       lines.push(c.dim(`    ${rest}× for ${sorted.length - REASONS_SHOWN} other reasons (--verbose lists every site)`));
     }
   }
+  if (s.verify) {
+    const v = s.verify;
+    const b = v.buildOnly;
+    lines.push(`verify: ${v.identical} identical, ${v.different} different, ${v.unverified} unverified; build-only changes: ${b.identical} identical, ${b.different} different, ${b.unverified} unverified${v.bugs ? c.red(` (${v.bugs} changed the image: a dockeropt bug)`) : ''}`);
+  }
   return lines;
 }
 

@@ -21,6 +21,7 @@ export function jsonReport(r: RunResult, version: string, impacts?: ReadonlyMap<
       diff: f.status === 'changed' ? unifiedDiff(f.file, f.before, f.after) : '',
       ...(f.error ? { error: (({ stack: _stack, ...rest }) => rest)(f.error) } : {}),
       ...(impacts?.has(f.file) ? { impact: impacts.get(f.file) } : {}),
+      ...(f.verify ? { verify: f.verify } : {}),
     })),
     summary: impacts ? { ...r.summary, impact: sumImpacts([...impacts.values()]) } : r.summary,
   }, null, 2) + '\n';

@@ -9,6 +9,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { RunResult } from '../run.js';
 import type { Transform } from '../types.js';
 import { locate, type Pos } from './locate.js';
+import { differenceLine } from '../verify/compare.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 export const INFORMATION_URI = 'https://github.com/dockeropt/dockeropt';
@@ -36,6 +37,13 @@ export function rootRelative(file: string, cwd: string, root: string): string {
 const uriOf = (path: string) => path.split('/').map(encodeURIComponent).join('/');
 
 const region = (s: Pos, e: Pos) => ({ startLine: s.line, startColumn: s.column, endLine: e.line, endColumn: e.column });
+
+/** The first differences of a verification (the build-only one when the file has both kinds of change), for a message. */
+function verifiedDifferences(v: import('../verify/run.js').FileVerification): string {
+  const r = v.buildOnly ?? v;
+  const lines = r.differences.slice(0, 3).map(differenceLine);
+  return lines.join('; ') + (r.differences.length > 3 ? `; and ${r.differences.length - 3} more` : '');
+}
 
 /** The SARIF log as a JSON string (stable: sorted files, no timestamps). */
 export function sarifReport(r: RunResult, o: SarifOptions): string {
@@ -68,8 +76,11 @@ export function sarifReport(r: RunResult, o: SarifOptions): string {
       const out = l.outcome;
       if (!ruleIndex.has(out.transform)) continue;
       if (o.refusals === false && (out.kind === 'refuse' || out.kind === 'note')) continue;
-      const level = out.kind === 'rewrite' ? 'warning' : out.kind === 'error' ? 'error' : 'note';
-      const label = out.kind === 'rewrite' ? `[${out.safety ?? 'build-only'}] ` : out.kind === 'refuse' ? 'not changed: ' : '';
+      // --verify found the image changed by a build-only rewrite: a bug, reported as an error
+      const bug = Boolean(f.verify?.bug) && out.kind === 'rewrite' && (out.safety ?? 'build-only') === 'build-only';
+      const level = bug || out.kind === 'error' ? 'error' : out.kind === 'rewrite' ? 'warning' : 'note';
+      const label = (out.kind === 'rewrite' ? `[${out.safety ?? 'build-only'}] ` : out.kind === 'refuse' ? 'not changed: ' : '')
+        + (bug ? `verified different with ${f.verify!.builder} (a dockeropt bug, not written: ${verifiedDifferences(f.verify!)}): ` : '');
       results.push({
         ruleId: out.transform,
         ruleIndex: ruleIndex.get(out.transform),
@@ -85,7 +96,7 @@ export function sarifReport(r: RunResult, o: SarifOptions): string {
             }],
           }],
         } : {}),
-        properties: { kind: out.kind, ...(out.safety ? { safety: out.safety } : {}), ...(f.written ? { written: true } : {}) },
+        properties: { kind: out.kind, ...(out.safety ? { safety: out.safety } : {}), ...(f.written ? { written: true } : {}), ...(f.verify && out.kind === 'rewrite' ? { verify: f.verify.status } : {}) },
       });
     }
   }

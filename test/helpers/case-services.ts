@@ -7,8 +7,14 @@
  * config dir, never the developer's own.
  *
  *   { "images": [{ "name": "library/node", "tag": "20", "kind": "oci-index" }], "registries": ["docker.io"] }
+ *
+ * Modes: git keeps only 644 and 755, so a case whose context needs other modes (fold-permissions) has a
+ * `modes.json` next to `context/`, `{ "run.sh": "640", "bin/tool": "4755" }` (octal, paths relative to
+ * the context); the case then runs on a temporary copy of the context with those modes set, removed by
+ * `cleanup`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Case } from './fixtures.js';
 import type { Services } from '../../src/types.js';
@@ -17,6 +23,8 @@ import { emptyDockerConfig, startRegistry, type ImageSpec, type TestRegistry } f
 export interface CaseSetup {
   services: Services;
   options: Record<string, unknown>;
+  /** The build context to use instead of the case's `context/` (a copy with `modes.json` applied). */
+  contextDir?: string;
   cleanup(): Promise<void>;
 }
 
@@ -26,6 +34,13 @@ let dockerConfig: string | null = null;
 
 export async function setupCase(c: Case): Promise<CaseSetup> {
   const none: CaseSetup = { services: {}, options: {}, cleanup: async () => {} };
+  const modesFile = join(c.dir, 'modes.json');
+  if (c.contextDir && existsSync(modesFile)) {
+    const dir = mkdtempSync(join(tmpdir(), 'dockeropt-case-context-'));
+    cpSync(c.contextDir, dir, { recursive: true });
+    for (const [rel, mode] of Object.entries(JSON.parse(readFileSync(modesFile, 'utf8')) as Record<string, string>)) chmodSync(join(dir, rel), parseInt(mode, 8));
+    return { ...none, contextDir: dir, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
   if (c.transform !== 'pin-digests') return none;
   dockerConfig ??= emptyDockerConfig();
   const file = join(c.dir, 'registry.json');

@@ -1,0 +1,3 @@
+FROM debian:12
+COPY --chmod=755 run.sh /usr/local/bin/
+RUN chmod 1777 /var/tmp

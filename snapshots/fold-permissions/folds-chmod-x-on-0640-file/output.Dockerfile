@@ -1,0 +1,3 @@
+FROM debian:12
+COPY --chmod=751 entrypoint.sh /usr/local/bin/
+ENTRYPOINT ["entrypoint.sh"]

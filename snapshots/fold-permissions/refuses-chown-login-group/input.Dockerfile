@@ -1,0 +1,3 @@
+FROM debian:12
+COPY app.jar /opt/
+RUN chown app: /opt/app.jar

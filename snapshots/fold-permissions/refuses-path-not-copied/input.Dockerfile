@@ -1,0 +1,3 @@
+FROM debian:12
+COPY run.sh /usr/local/bin/
+RUN chmod +x /usr/local/bin/run.sh /usr/local/bin/other

@@ -1,0 +1,3 @@
+FROM debian:12
+COPY current /usr/local/bin/
+RUN chmod +x /usr/local/bin/current
