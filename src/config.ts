@@ -184,7 +184,6 @@ export function configSchema(transforms: readonly Transform<any>[]): Record<stri
   }
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'https://github.com/dockeropt/dockeropt/schema/dockeropt.schema.json',
     title: 'dockeropt configuration (.dockeroptrc.json, dockeropt.config.json, or "dockeropt" in package.json)',
     type: 'object',
     additionalProperties: false,
