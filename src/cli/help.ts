@@ -40,7 +40,8 @@ export const HELP = helpHead();
 function helpHead(): string {
   return `Usage: dockeropt [options] [PATH|GLOB ...]
        dockeropt lsp --stdio   (a language server for editors: docs/editors.md)
-       dockeropt verify BEFORE AFTER [--context DIR]   (build both, compare the images: docs/verify.md)
+       dockeropt verify BEFORE AFTER [--context DIR]
+               (build both, compare the images: docs/verify.md)
 
 Finds every Dockerfile under the paths (default: .) and proposes faster, slimmer, safer versions
 as a unified diff. Nothing is written without --write.
