@@ -29,7 +29,7 @@ const bkErrors = (text: string): string | null => {
 };
 const duErrors = (text: string) => validate(text).filter((d) => d.severity === 1).map((d) => d.message);
 
-let files = 0, changed = 0, refused = 0, failed = 0;
+let files = 0, changed = 0, refused = 0, failed = 0, rejected = 0;
 const problems: string[] = [];
 for (const name of readdirSync(dir).sort()) {
   files++;
@@ -53,11 +53,14 @@ for (const name of readdirSync(dir).sort()) {
     if (twice.text !== once.text) throw new Error(`not idempotent: a second run changes it again (${twice.outcomes.filter((o) => o.kind === 'rewrite').map((o) => `${o.transform}:${o.line}`).join(', ')})`);
     if (verbose) for (const o of once.outcomes) console.log(`${name}:${o.line} ${o.transform} ${o.kind} ${o.message}`);
   } catch (e) {
+    // a file dockeropt rejects as invalid must be one BuildKit rejects too (never a valid file refused)
+    const message = (e as Error).message;
+    if (message.startsWith('is not a valid Dockerfile') && (hasBkparse ? bkErrors(text) !== null : duErrors(text).length > 0)) { rejected++; continue; }
     failed++;
-    problems.push(`${name}: ${(e as Error).message}`);
+    problems.push(`${name}: ${message}`);
   }
 }
 rmSync(tmp, { recursive: true, force: true });
 for (const p of problems) console.error(`corpus: ${p}`);
-console.log(`corpus: ${files} files, ${changed} changed, ${refused} refused, ${failed} failed${hasBkparse ? ' (parse oracle: bkparse)' : ' (parse oracle: dockerfile-utils)'}`);
+console.log(`corpus: ${files} files, ${changed} changed, ${refused} refused, ${rejected} rejected as invalid (the parser agrees), ${failed} failed${hasBkparse ? ' (parse oracle: bkparse)' : ' (parse oracle: dockerfile-utils)'}`);
 process.exit(failed ? 1 : 0);

@@ -117,7 +117,9 @@ export async function discover(args: readonly string[], cwd: string, extraIgnore
         if (ignored?.has(p)) continue;
         if (e.isDirectory()) {
           if (e.name === 'node_modules' || e.name === '.git') continue;
-          if (isDockerfileName(e.name)) candidates.push(p);
+          // a directory named Dockerfile(.x) / Containerfile(.x) / x.Dockerfile is worth a word; one with a
+          // lower-case or -/_ name (buildkit's frontend/dockerfile, dockerfile-utils) is only searched
+          if (/^(Dockerfile|Containerfile)(\.[^/]*)?$|\.[dD]ockerfile$/.test(e.name)) candidates.push(p);
           walk(p);
         } else if (isDockerfileName(e.name)) {
           candidates.push(p);

@@ -15,10 +15,13 @@ const discovery = suite('cli: discovery names (Renovate\'s defaults)');
 discovery('finds Dockerfile, dockerfile, Dockerfile.x/-x/_x, x.Dockerfile, x.dockerfile and the Containerfile variants', () => {
   const names = ['Dockerfile', 'dockerfile', 'Dockerfile.prod', 'Dockerfile-windows', 'Dockerfile_arm', 'api.Dockerfile', 'web.dockerfile',
     'Containerfile', 'containerfile', 'Containerfile.dev', 'Containerfile-x', 'Containerfile_y', 'a.Containerfile', 'b.containerfile'];
-  const dir = tree({ ...Object.fromEntries(names.map((n, i) => [`d${String(i).padStart(2, '0')}/${n}`, MERGEABLE])), 'z/Dockerfile.dockerignore': 'x\n', 'z/Dockerfiles.md': 'x', 'z/MyDockerfile': 'x' });
+  const dir = tree({ ...Object.fromEntries(names.map((n, i) => [`d${String(i).padStart(2, '0')}/${n}`, MERGEABLE])), 'z/Dockerfile.dockerignore': 'x\n', 'z/Dockerfiles.md': 'x', 'z/MyDockerfile': 'x',
+    // a directory named like a Dockerfile (buildkit's frontend/dockerfile) is searched, not reported
+    'zz/dockerfile/cmd/README.md': 'x', 'zz/dockerfile-utils/Dockerfile': MERGEABLE });
   const r = cli([...M, '--check'], dir);
   assert.is(r.status, 1, r.stderr);
-  assert.is(r.stdout, names.map((n, i) => `d${String(i).padStart(2, '0')}/${n}\n`).join(''));
+  assert.is(r.stdout, names.map((n, i) => `d${String(i).padStart(2, '0')}/${n}\n`).join('') + 'zz/dockerfile-utils/Dockerfile\n');
+  assert.is(r.stderr.includes('is a directory'), false, r.stderr);
   cleanup(dir);
 });
 discovery.run();

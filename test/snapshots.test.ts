@@ -13,6 +13,7 @@ const filter = process.env.SNAPSHOT_FILTER;
 const cases = loadCases().filter((c) => !filter || `${c.transform}/${c.name}`.includes(filter));
 const test = suite('snapshots');
 
+const SYNTAX = '# syntax=docker/dockerfile:1';
 const reportLines = (outs: ReportedOutcome[]) => outs.map((o) => `${o.line} ${o.kind} ${o.message}`);
 const errorsOf = (text: string) => validate(text).filter((d) => d.severity === 1).map((d) => d.message);
 
@@ -73,7 +74,9 @@ for (const c of cases) {
   }
   test(`${label}: bom`, async () => {
     const r = await runCase(c, '\uFEFF' + c.input);
-    assert.fixture(r.text, '\uFEFF' + (c.output ?? c.input));
+    // after a BOM the syntax directive is never added (BuildKit would not see it): the same output without it
+    const added = c.output != null && !c.input.includes(SYNTAX) && /^# syntax=docker\/dockerfile:1\r?\n/.test(c.output);
+    assert.fixture(r.text, '\uFEFF' + (added ? c.output!.replace(/^.*\r?\n/, '') : c.output ?? c.input));
   });
   test(`${label}: parses`, async () => {
     const r = await runCase(c, c.input);
