@@ -49,6 +49,8 @@ async function execute(argv: readonly string[], io: Io): Promise<number> {
   const flags = await parseFlags(argv);
   if (flags.info) return printInfo(flags.info, flags.transforms, io);
   const options = await buildOptions(flags, io);
+  if (flags.values['stdin-filepath'] !== undefined) return (await import('./cli/stdin.js')).runStdin(flags.values['stdin-filepath'], options, io);
+  if (flags.values['print-config'] !== undefined) return (await import('./cli/print-config.js')).printConfig(flags.values['print-config'], options, io);
   const batch = await runBatch(options, io);
   return report(batch, options, io);
 }

@@ -190,7 +190,6 @@ export function configSchema(transforms: readonly Transform<any>[]): Record<stri
   }
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'https://github.com/dockeropt/dockeropt/schema/dockeropt.schema.json',
     title: 'dockeropt configuration (.dockeroptrc.json, dockeropt.config.json, or "dockeropt" in package.json)',
     type: 'object',
     additionalProperties: false,
@@ -271,15 +270,22 @@ export class ConfigResolver {
 
   /** True when `.dockeroptignore` or the applying config's `ignore` leaves the file out. */
   isIgnored(file: string): boolean {
+    return this.ignoredBy(file) !== null;
+  }
+
+  /** What leaves the file out, e.g. `.dockeroptignore:3 "svc/"`, or null when nothing does. */
+  ignoredBy(file: string): string | null {
     const abs = resolve(file);
     const rel = inside(this.root, abs);
-    if (rel !== null && matchIgnore(this.ignoreRules, rel)) return true;
+    const own = rel === null ? null : ignoringRule(this.ignoreRules, rel);
+    if (own) return `${relative(process.cwd(), join(this.root, IGNORE_FILE)) || IGNORE_FILE}:${own.line} "${own.pattern}"`;
     const c = this.configFor(abs);
     if (c?.config.ignore?.length) {
       const r = inside(c.dir, abs);
-      if (r !== null && matchIgnore(parseIgnore(c.config.ignore.join('\n')), r)) return true;
+      const rule = r === null ? null : ignoringRule(parseIgnore(c.config.ignore.join('\n')), r);
+      if (rule) return `${relative(process.cwd(), c.file) || c.file} "ignore": "${rule.pattern}"`;
     }
-    return false;
+    return null;
   }
 
   private lookup(dir: string): LoadedConfig | null {
@@ -319,12 +325,13 @@ function inside(dir: string, abs: string): string | null {
   return r.split(sep).join('/');
 }
 
-export interface IgnoreRule { re: RegExp; negate: boolean; dirOnly: boolean }
+export interface IgnoreRule { re: RegExp; negate: boolean; dirOnly: boolean; /** As written, and its line (1-based). */ pattern?: string; line?: number }
 
 /** Parses gitignore syntax (https://git-scm.com/docs/gitignore#_pattern_format). */
 export function parseIgnore(text: string): IgnoreRule[] {
   const rules: IgnoreRule[] = [];
-  for (let line of text.split(/\r?\n/)) {
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    let line = raw;
     // trailing spaces are ignored unless escaped with a backslash
     line = line.replace(/(?<!\\)[ \t]+$/, '');
     if (line === '' || line.startsWith('#')) continue;
@@ -337,7 +344,7 @@ export function parseIgnore(text: string): IgnoreRule[] {
     // a slash at the start or in the middle anchors the pattern to the base directory
     const anchored = line.includes('/');
     if (line.startsWith('/')) line = line.slice(1);
-    rules.push({ re: new RegExp(`^${anchored ? '' : '(?:.*/)?'}${globToRegExp(line)}$`), negate, dirOnly });
+    rules.push({ re: new RegExp(`^${anchored ? '' : '(?:.*/)?'}${globToRegExp(line)}$`), negate, dirOnly, pattern: raw.trim(), line: i + 1 });
   }
   return rules;
 }
@@ -380,17 +387,25 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
  * ignored directory stays ignored whatever a later `!` pattern says.
  */
 export function matchIgnore(rules: readonly IgnoreRule[], rel: string): boolean {
-  if (rules.length === 0) return false;
+  return ignoringRule(rules, rel) !== null;
+}
+
+/** The rule that ignores the file (see matchIgnore), or null when it is not ignored. */
+export function ignoringRule(rules: readonly IgnoreRule[], rel: string): IgnoreRule | null {
+  if (rules.length === 0) return null;
   const parts = rel.split('/');
-  for (let i = 1; i < parts.length; i++) if (decide(rules, parts.slice(0, i).join('/'), true)) return true;
+  for (let i = 1; i < parts.length; i++) {
+    const r = decide(rules, parts.slice(0, i).join('/'), true);
+    if (r) return r;
+  }
   return decide(rules, rel, false);
 }
 
-function decide(rules: readonly IgnoreRule[], path: string, isDir: boolean): boolean {
-  let ignored = false;
+function decide(rules: readonly IgnoreRule[], path: string, isDir: boolean): IgnoreRule | null {
+  let ignored: IgnoreRule | null = null;
   for (const r of rules) {
     if (r.dirOnly && !isDir) continue;
-    if (r.re.test(path)) ignored = !r.negate;
+    if (r.re.test(path)) ignored = r.negate ? null : r;
   }
   return ignored;
 }

@@ -1,16 +1,17 @@
 import fg from 'fast-glob';
-import { lstatSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { matchIgnore, parseIgnore } from './config.js';
 
-/** Names that are Dockerfiles wherever they are (fast-glob patterns, relative to a searched directory). */
-export const DOCKERFILE_PATTERNS = [
-  '**/Dockerfile',
-  '**/Dockerfile.*',
-  '**/*.Dockerfile',
-  '**/*.dockerfile',
-  '**/Containerfile',
-  '**/Containerfile.*',
-];
+/**
+ * The names that are Dockerfiles wherever they are: what `docker build -f` users call them and what
+ * Renovate's dockerfile manager matches by default. For each base name (Dockerfile, dockerfile,
+ * Containerfile, containerfile): the name itself, `BASE.x`, `BASE-x`, `BASE_x` and `x.BASE`.
+ * (fast-glob patterns, relative to a searched directory; isDockerfileName is the same test on a name.)
+ */
+const BASES = ['Dockerfile', 'dockerfile', 'Containerfile', 'containerfile'];
+export const DOCKERFILE_PATTERNS = BASES.flatMap((b) => [`**/${b}`, `**/${b}.*`, `**/${b}-*`, `**/${b}_*`, `**/*.${b}`]);
 /** Never searched, and never taken as Dockerfiles (`Dockerfile.dockerignore` is a per-file ignore file). */
 export const ALWAYS_IGNORED = ['**/node_modules/**', '**/.git/**', '**/*.dockerignore'];
 
@@ -19,6 +20,8 @@ export interface Discovered {
   path: string;
   /** Path as shown to the user (relative to cwd when inside it). */
   display: string;
+  /** Named on the command line (not found by a directory search or a glob). */
+  explicit?: boolean;
 }
 
 export interface DiscoveryProblem {
@@ -37,8 +40,12 @@ const isGlob = (s: string) => fg.isDynamicPattern(s);
 /** The names DOCKERFILE_PATTERNS match, as a test on one file name. */
 export function isDockerfileName(name: string): boolean {
   if (name.endsWith('.dockerignore')) return false;
-  return name === 'Dockerfile' || name === 'Containerfile' || name.startsWith('Dockerfile.') || name.startsWith('Containerfile.')
-    || (name.endsWith('.Dockerfile') && name.length > 11) || (name.endsWith('.dockerfile') && name.length > 11);
+  for (const b of BASES) {
+    if (name === b) return true;
+    if (name.length > b.length + 1 && name.startsWith(b) && '.-_'.includes(name[b.length]!)) return true;
+    if (name.length > b.length + 1 && name.endsWith(`.${b}`)) return true;
+  }
+  return false;
 }
 
 /**
@@ -46,18 +53,26 @@ export function isDockerfileName(name: string): boolean {
  * A directory means every Dockerfile below it; a file path means that file whatever its name;
  * a glob that matches nothing, a missing path or a dangling symlink is a problem, reported per path.
  */
-export async function discover(args: readonly string[], cwd: string, extraIgnore: readonly string[] = []): Promise<DiscoveryResult> {
+export async function discover(args: readonly string[], cwd: string, extraIgnore: readonly string[] = [], opts: { gitignore?: boolean } = {}): Promise<DiscoveryResult> {
   const problems: DiscoveryProblem[] = [];
   const found = new Map<string, Discovered>();
   const display = (abs: string) => {
     const r = relative(cwd, abs);
     return r === '' ? '.' : r.startsWith('..') || isAbsolute(r) ? abs : r;
   };
-  const add = (abs: string) => {
+  const add = (abs: string, explicit = false) => {
     let key = abs;
     try { key = realpathSync(abs); } catch { /* dangling: keep the link path as key */ }
-    if (!found.has(key)) found.set(key, { path: abs, display: display(abs) });
+    if (!found.has(key)) found.set(key, { path: abs, display: display(abs), ...(explicit ? { explicit: true } : {}) });
+    else if (explicit) found.get(key)!.explicit = true;
   };
+  // a directory argument in which no Dockerfile is found is a problem too (a typo in a CI path must not pass)
+  const searched = async (arg: string, dir: string) => {
+    const n = found.size;
+    await searchDir(dir);
+    if (found.size === n && !alreadyFound(dir)) problems.push({ display: arg, message: 'no Dockerfile found in this directory', hint: 'Dockerfiles are found by name: Dockerfile, dockerfile, Dockerfile.*, Dockerfile-*, Dockerfile_*, *.Dockerfile, *.dockerfile, Containerfile and the same variants; name a file to take it whatever its name' });
+  };
+  const alreadyFound = (dir: string) => [...found.values()].some((f) => f.path.startsWith(dir.endsWith('/') ? dir : `${dir}/`));
   const ignore = [...ALWAYS_IGNORED, ...extraIgnore];
   for (const arg of args.length ? args : ['.']) {
     const abs = resolve(cwd, arg);
@@ -68,12 +83,12 @@ export async function discover(args: readonly string[], cwd: string, extraIgnore
         let target: ReturnType<typeof statSync> | null = null;
         try { target = statSync(abs); } catch { target = null; }
         if (!target) { problems.push({ display: arg, message: 'is a dangling symbolic link', hint: 'fix or remove the link' }); continue; }
-        if (target.isDirectory()) { await searchDir(abs); continue; }
-        add(abs);
+        if (target.isDirectory()) { await searched(arg, abs); continue; }
+        add(abs, true);
         continue;
       }
-      if (st.isDirectory()) { await searchDir(abs); continue; }
-      add(abs);
+      if (st.isDirectory()) { await searched(arg, abs); continue; }
+      add(abs, true);
       continue;
     }
     if (!isGlob(arg)) { problems.push({ display: arg, message: 'no such file or directory' }); continue; }
@@ -93,6 +108,7 @@ export async function discover(args: readonly string[], cwd: string, extraIgnore
    */
   async function searchDir(dir: string) {
     const ignored = extraIgnore.length ? new Set(await fg([...extraIgnore], { cwd: dir, dot: true, onlyFiles: false, followSymbolicLinks: false, absolute: true })) : null;
+    const candidates: string[] = [];
     const walk = (d: string) => {
       let entries: Dirent[];
       try { entries = readdirSync(d, { withFileTypes: true }); } catch { return; }
@@ -101,14 +117,18 @@ export async function discover(args: readonly string[], cwd: string, extraIgnore
         if (ignored?.has(p)) continue;
         if (e.isDirectory()) {
           if (e.name === 'node_modules' || e.name === '.git') continue;
-          if (isDockerfileName(e.name)) classify(p);
+          // a directory named Dockerfile(.x) / Containerfile(.x) / x.Dockerfile is worth a word; one with a
+          // lower-case or -/_ name (buildkit's frontend/dockerfile, dockerfile-utils) is only searched
+          if (/^(Dockerfile|Containerfile)(\.[^/]*)?$|\.[dD]ockerfile$/.test(e.name)) candidates.push(p);
           walk(p);
         } else if (isDockerfileName(e.name)) {
-          classify(p);
+          candidates.push(p);
         }
       }
     };
     walk(dir);
+    const gitIgnored = opts.gitignore === false ? new Set<string>() : ignoredByGit(dir, candidates);
+    for (const p of candidates) if (!gitIgnored.has(p)) classify(p);
   }
 
   function classify(m: string) {
@@ -116,7 +136,7 @@ export async function discover(args: readonly string[], cwd: string, extraIgnore
     try { st = lstatSync(m); } catch { return; }
     if (st.isDirectory()) {
       // a glob may match directories; a directory named like a Dockerfile is worth a word
-      if (/(^|\/)(Dockerfile|Containerfile)(\.[^/]*)?$|\.[dD]ockerfile$/.test(m)) {
+      if (isDockerfileName(basename(m))) {
         problems.push({ display: display(m), message: 'is a directory, not a Dockerfile' });
       }
       return;
@@ -135,4 +155,19 @@ export async function discover(args: readonly string[], cwd: string, extraIgnore
 
   const files = [...found.values()].sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
   return { files, problems };
+}
+
+/**
+ * The candidates that .gitignore excludes, as git itself decides (`git check-ignore`: nested .gitignore
+ * files, .git/info/exclude, the global excludes). Outside a git repository, the searched directory's own
+ * .gitignore is read (as prettier does with the one in the working directory).
+ */
+function ignoredByGit(dir: string, candidates: readonly string[]): Set<string> {
+  if (candidates.length === 0) return new Set();
+  const r = spawnSync('git', ['check-ignore', '--stdin', '-z'], { cwd: dir, input: candidates.join('\0') + '\0', encoding: 'utf8' });
+  if (r.status === 0 || r.status === 1) return new Set(r.stdout.split('\0').filter(Boolean).map((p) => resolve(dir, p)));
+  let text: string;
+  try { text = readFileSync(join(dir, '.gitignore'), 'utf8'); } catch { return new Set(); }
+  const rules = parseIgnore(text);
+  return new Set(candidates.filter((p) => matchIgnore(rules, relative(dir, p).split(sep).join('/'))));
 }

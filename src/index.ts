@@ -60,6 +60,8 @@ export interface OptimizeOptions {
   config?: string | false;
   /** Files processed at once (default: the number of CPUs). */
   jobs?: number;
+  /** Honour .gitignore when searching directories (default true, as prettier 3 does). */
+  gitignore?: boolean;
   /** Worker threads for big batches (default true; used only when it pays, see src/workers.ts). */
   threads?: boolean;
   /** Drop the text of unchanged files from the result (bounds memory on big trees). */
@@ -107,10 +109,13 @@ function runOptions(o: OptimizeOptions): RunOptions {
   // options given directly are checked up front (a config's are checked when it is loaded)
   resolveOptions(base.transforms, base.options);
   let settingsFor: RunOptions['settingsFor'];
+  let ignoredBy: RunOptions['ignoredBy'];
   if (o.config !== false) {
     const root = repoRoot(cwd);
     const override = typeof o.config === 'string' ? loadConfig(resolve(cwd, o.config), all) : null;
-    settingsFor = configuredSettings(new ConfigResolver(root, all, override), all, over);
+    const resolver = new ConfigResolver(root, all, override);
+    settingsFor = configuredSettings(resolver, all, over);
+    ignoredBy = (p) => resolver.ignoredBy(p);
   }
   const jobs = o.jobs ?? availableParallelism();
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`jobs must be a positive integer (got ${jobs})`);
@@ -124,8 +129,10 @@ function runOptions(o: OptimizeOptions): RunOptions {
     runtime: Boolean(o.runtime),
     concurrency: jobs,
     ...(o.threads === false ? { threads: false } : {}),
+    ...(o.gitignore === false ? { gitignore: false } : {}),
     ...(o.lean ? { lean: true } : {}),
     ...(settingsFor ? { settingsFor } : {}),
+    ...(ignoredBy ? { ignoredBy } : {}),
     ...(o.services ? { services: o.services } : {}),
     ...(o.contextFor ? { contextFor: o.contextFor } : {}),
     ...(o.writeFs ? { writeFs: o.writeFs } : {}),

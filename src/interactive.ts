@@ -1,8 +1,8 @@
 /**
  * `--interactive`: review the changes before anything is written. For each changed file (or, with
  * `--per-change`, each logical change) the diff is shown with the transform id, its label and message,
- * and the answer decides: [y]es, [n]o, [a]ll of this transform (this and every later change of the
- * transforms shown), [q]uit (stop asking; what was accepted so far is still written). Only accepted
+ * and the answer decides: [y]es, [n]o, [a]ll of the transforms the question names (this and every later
+ * change of them, without asking again), [q]uit, or [?] to list the choices (stop asking; what was accepted so far is still written). Only accepted
  * changes are written, atomically. Answers are read line by line, so a pipe works as well as a terminal;
  * the end of the input counts as quit.
  *
@@ -19,7 +19,7 @@ import { contextFs } from './context-fs.js';
 import { BOM } from './document.js';
 import { applyEdits, sortEdits, type Edit } from './edits.js';
 import { MAX_PASSES, runPipeline } from './pipeline.js';
-import { describeError, processFile, readDockerfile, summarize, WriteBatch, type Plan, type RunOptions, type RunResult } from './run.js';
+import { DECLINED, describeError, processFile, readDockerfile, summarize, WriteBatch, type Plan, type RunOptions, type RunResult } from './run.js';
 import { colorDiff, outcomeLines, plain, unifiedDiff, type Colors } from './report/human.js';
 import type { FileResult, ReportedOutcome } from './types.js';
 
@@ -50,7 +50,17 @@ export function linePrompter(input: NodeJS.ReadableStream, output: { write(s: st
 /** Shown under a runtime change in the review. */
 export const RUNTIME_WARNING = '  [runtime] what the image runs changes (base image or user): test the image before shipping it';
 
-const QUESTION = '[y]es / [n]o / [a]ll of this transform / [q]uit? ';
+/** The question, naming the transforms that [a]ll accepts from here on. */
+const question = (ids: readonly string[]) => `[y]es / [n]o / [a]ll of ${ids.join(', ')} / [q]uit / [?] help? `;
+
+/** What `?` prints: each choice spelled out. */
+const choices = (ids: readonly string[]) => [
+  '  y  yes: accept this change',
+  '  n  no: leave it out (it is counted as declined)',
+  `  a  all: accept this and every later change of ${ids.join(', ')}, without asking again`,
+  '  q  quit: stop asking; what was accepted so far is written, the rest is not',
+  '  ?  this help',
+].join('\n') + '\n';
 
 /** Parses an answer: y/yes, n/no, a/all, q/quit (any case); anything else is asked again. */
 export function parseAnswer(s: string): Answer | null {
@@ -81,13 +91,14 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
   const results: FileResult[] = [...plan.problems];
   const acceptAll = new Set<string>();
   let quit = false;
-  const ask = async (): Promise<Answer> => {
+  const ask = async (ids: readonly string[]): Promise<Answer> => {
     for (;;) {
-      const line = await o.prompter.ask(QUESTION);
+      const line = await o.prompter.ask(question(ids));
       if (line === null) return 'quit';
       const a = parseAnswer(line);
       if (a) return a;
-      o.out.write('Please answer y, n, a or q.\n');
+      if (line.trim() === '?' || line.trim().toLowerCase() === 'h' || line.trim().toLowerCase() === 'help') o.out.write(choices(ids));
+      else o.out.write('Please answer y, n, a or q (? for help).\n');
     }
   };
 
@@ -118,7 +129,7 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
         o.out.write(outcomeLines(r, c, false).join('\n') + '\n');
         if (r.outcomes.some((x) => x.kind === 'rewrite' && x.safety === 'runtime')) o.out.write(c.yellow(RUNTIME_WARNING) + '\n');
         o.out.write(colorDiff(unifiedDiff(r.file, r.before, r.after), c));
-        answer = await ask();
+        answer = await ask(ids);
       }
       if (answer === 'quit') { quit = true; continue; }
       if (answer === 'all') for (const idn of ids) acceptAll.add(idn);
@@ -179,7 +190,7 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
           if (out.safety === 'runtime') o.out.write(c.yellow(RUNTIME_WARNING) + '\n');
           const proposed = applyEdits(text, out.edits ?? []);
           o.out.write(colorDiff(unifiedDiff(f.display, text, proposed), c));
-          answer = await ask();
+          answer = await ask([t.id]);
         }
         if (answer === 'quit') { quit = true; outcomes.push(declined(out)); continue; }
         if (answer === 'no') { declinedKeys.add(key); outcomes.push(declined(out)); continue; }
@@ -215,7 +226,7 @@ function changeKey(text: string, o: ReportedOutcome): string {
 
 /** A rewrite the reviewer said no to: kept in the report as a note, never applied. */
 function declined(o: ReportedOutcome): ReportedOutcome {
-  return { transform: o.transform, kind: 'note', line: o.line, message: `declined in review: ${o.message}`, ...(o.safety ? { safety: o.safety } : {}) };
+  return { transform: o.transform, kind: 'note', line: o.line, message: `${DECLINED}${o.message}`, ...(o.safety ? { safety: o.safety } : {}) };
 }
 
 

@@ -1,6 +1,7 @@
 import { BOM, DocView, readingHazard } from './document.js';
 import { applyEdits, sortEdits, type Edit } from './edits.js';
 import { FileError, InternalError } from './errors.js';
+import { invalidInstruction } from './validate.js';
 import { emptyContext } from './context-fs.js';
 import type { ContextFs, Outcome, ReportedOutcome, Services, Transform } from './types.js';
 
@@ -44,6 +45,8 @@ export async function prepareTransforms(transforms: readonly Transform<any>[], o
 export interface PipelineResult {
   text: string;
   outcomes: ReportedOutcome[];
+  /** Problems with the file's own pragmas (an unknown transform id in `# dockeropt ignore=`), by line. */
+  warnings?: { line: number; message: string }[];
   /** The file carries `# dockeropt ignore-file`. */
   ignored: boolean;
 }
@@ -68,16 +71,20 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
   // BuildKit rejects a heredoc that never ends, and every line added after it would land inside it
   const open = unterminatedHeredoc(docFor(text));
   if (open) throw new FileError(`the heredoc <<${open.name} is never terminated (no line ${open.name} follows it); BuildKit rejects the file`, opts.file ?? '<text>', { line: open.line, hint: `end it with a line that is just ${open.name}` });
+  // a file BuildKit rejects is reported, never rewritten (the parse is the first pass's, see docFor)
+  const invalid = invalidInstruction(docFor(text));
+  if (invalid) throw new FileError(`is not a valid Dockerfile: ${invalid.message}`, opts.file ?? '<text>', { line: invalid.line, hint: 'BuildKit rejects it too; fix that line and re-run' });
+  const warnings = await pragmaWarnings(text, opts.transforms);
   // One transform's change can give an earlier one a new opportunity (cache-mounts gives two RUNs the same
   // mount, which merge-run may then join), so passes repeat until nothing changes, as ESLint's multipass
   // fix does. Outcomes: all of the first pass, then only the rewrites of later passes (their refusals
   // restate the first pass's, or describe the pipeline's own output, e.g. "already multi-stage").
   const outcomes: ReportedOutcome[] = [];
   for (let pass = 1; ; pass++) {
-    const r = await runPass(text, opts, (pass - 1) * opts.transforms.length);
+    const r = await runPass(text, hasBom ? { ...opts, bom: true } : opts, (pass - 1) * opts.transforms.length);
     outcomes.push(...(pass === 1 ? r.outcomes : r.outcomes.filter((o) => o.kind === 'rewrite')));
     if (r.text === text) {
-      return { text: hasBom ? BOM + text : text, outcomes: sortOutcomes(outcomes), ignored: false };
+      return { text: hasBom ? BOM + text : text, outcomes: sortOutcomes(outcomes), ignored: false, ...(warnings.length ? { warnings } : {}) };
     }
     if (pass === MAX_PASSES) {
       throw new InternalError(`the transforms did not settle after ${MAX_PASSES} passes (last changes: ${r.outcomes.filter((o) => o.kind === 'rewrite').map((o) => `${o.transform}:${o.line}`).join(', ')})`);
@@ -113,7 +120,7 @@ function sortOutcomes(outcomes: ReportedOutcome[]): ReportedOutcome[] {
 }
 
 /** One pass: every transform once, in order, each on a fresh parse of the current text (BOM already stripped). */
-async function runPass(input: string, opts: PipelineOptions, firstStep: number): Promise<{ text: string; outcomes: ReportedOutcome[] }> {
+async function runPass(input: string, opts: PipelineOptions & { bom?: boolean }, firstStep: number): Promise<{ text: string; outcomes: ReportedOutcome[] }> {
   let text = input;
   const outcomes: ReportedOutcome[] = [];
   // parse once, and again only after a transform actually changed the text (parsing is most of the cost)
@@ -131,6 +138,7 @@ async function runPass(input: string, opts: PipelineOptions, firstStep: number):
         services: opts.services ?? {},
         ...(opts.state?.has(t.id) ? { state: opts.state.get(t.id) } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.bom ? { bom: true } : {}),
       });
     } catch (e) {
       if (e instanceof InternalError) throw e;
@@ -201,6 +209,28 @@ function ignoredRanges(doc: DocView, id: string): { start: number; end: number }
     // an insertion at the very start of the file (the # syntax= directive) goes above every instruction,
     // not above this one: a block starting the file begins one character in
     out.push({ start: Math.max(doc.lineStart(top), 1), end: doc.lineSpan(ins).end });
+  }
+  return out;
+}
+
+/**
+ * An unknown transform id in `# dockeropt ignore=…` (a typo would silently suppress nothing): a warning
+ * naming the id and the closest known one. Known: the built-in transforms and those of the run.
+ */
+async function pragmaWarnings(text: string, running: readonly Transform<any>[]): Promise<{ line: number; message: string }[]> {
+  if (!text.includes('dockeropt')) return [];
+  const out: { line: number; message: string }[] = [];
+  let known: string[] | null = null;
+  for (const [i, l] of text.split('\n').entries()) {
+    const m = IGNORE_NEXT.exec(l);
+    if (!m) continue;
+    known ??= [...new Set([...(await import('../transforms/index.js')).transforms.map((t) => t.id), ...running.map((t) => t.id), 'all'])];
+    const { closest } = await import('./suggest.js');
+    for (const idn of m[1]!.split(',').map((x) => x.trim()).filter(Boolean)) {
+      if (known.includes(idn)) continue;
+      const near = closest(idn, known);
+      out.push({ line: i + 1, message: `unknown transform "${idn}" in # dockeropt ignore=${near ? ` (did you mean ${near}?)` : ''}; it suppresses nothing` });
+    }
   }
   return out;
 }

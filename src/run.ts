@@ -8,6 +8,9 @@ import { prepareTransforms, resolveOptions, runPipeline } from './pipeline.js';
 import { staleTempFiles, writeAtomic, type WriteFs } from './write.js';
 import type { ContextFs, FileResult, Services, Transform } from './types.js';
 
+/** How a change declined in --interactive review is kept in the outcomes (a note). */
+export const DECLINED = 'declined in review: ';
+
 /** Files larger than this are refused: no Dockerfile is that large, and it bounds time and memory. */
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 /** Longer lines or more lines are refused up front: the Dockerfile parser's time grows with them and no real file comes close. */
@@ -39,6 +42,8 @@ export interface RunOptions {
   /** Called once discovery knows how many files there are. */
   onStart?: (total: number) => void;
   writeFs?: Partial<WriteFs>;
+  /** Honour .gitignore when searching directories (default true). */
+  gitignore?: boolean;
   /** Extra fast-glob ignore patterns. */
   ignore?: readonly string[];
   /** Files processed at once (their async work, e.g. registry lookups, overlaps); output order stays sorted. */
@@ -49,6 +54,8 @@ export interface RunOptions {
    * first one runs, so a bad config stops the run before anything is written.
    */
   settingsFor?: (path: string) => FileSettings | null | undefined;
+  /** What leaves a file out (for a file named on the command line that settingsFor leaves out), e.g. `.dockeroptignore:3 "svc/"`. */
+  ignoredBy?: (path: string) => string | null;
   /** Use worker threads when the batch is large enough and nothing prevents it (see src/workers.ts). Default true. */
   threads?: boolean;
   /** Drop the text of files that did not change once they are processed (bounds memory on big trees). */
@@ -100,6 +107,8 @@ export interface RunResult {
     unchanged: number;
     ignored: number;
     failed: number;
+    /** Files of which the reviewer declined a change (--interactive). */
+    declined: number;
     written: number;
     /** Outcomes of kind 'error' (a site that could not be processed, e.g. a registry lookup that failed). */
     errors: number;
@@ -131,6 +140,8 @@ export async function readDockerfile(path: string, display: string): Promise<{ b
     const c = (e as NodeJS.ErrnoException).code;
     throw new FileError(`cannot read (${c ?? e})`, display, { hint: c === 'EACCES' ? 'check the file permissions' : undefined, cause: e } as never);
   }
+  const utf16 = utf16Of(bytes);
+  if (utf16) throw new FileError(`is UTF-16 text (${utf16}), not UTF-8; skipped`, display, { hint: `convert it to UTF-8, e.g. iconv -f ${utf16} -t UTF-8` });
   const nul = bytes.indexOf(0);
   if (nul !== -1) {
     const line = bytes.subarray(0, nul).toString('latin1').split('\n').length;
@@ -160,6 +171,15 @@ export function checkLineLimits(text: string, display: string): void {
     if (nl === -1) break;
     start = nl + 1;
   }
+}
+
+/** 'UTF-16LE' or 'UTF-16BE' when the bytes are UTF-16 (a BOM, or ASCII with every other byte NUL), else null. */
+function utf16Of(b: Buffer): string | null {
+  if (b[0] === 0xff && b[1] === 0xfe) return 'UTF-16LE';
+  if (b[0] === 0xfe && b[1] === 0xff) return 'UTF-16BE';
+  if (b.length >= 4 && b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0) return 'UTF-16LE';
+  if (b.length >= 4 && b[0] === 0 && b[1] !== 0 && b[2] === 0 && b[3] !== 0) return 'UTF-16BE';
+  return null;
 }
 
 /** Runs the pipeline over every Dockerfile the paths name; one failing file never stops the batch. */
@@ -290,7 +310,7 @@ function staleNotices(plan: Plan, opts: RunOptions): string[] {
 
 /** Discovers the files, applies `settingsFor`, resolves options and runs `prepare` once per profile. */
 export async function planRun(opts: RunOptions): Promise<Plan> {
-  const { files, problems } = await discover(opts.paths, opts.cwd, opts.ignore ?? []);
+  const { files, problems } = await discover(opts.paths, opts.cwd, opts.ignore ?? [], { gitignore: opts.gitignore !== false });
   const failed: FileResult[] = problems.map((p) => ({
     file: p.display, status: 'error' as const, before: '', after: '', outcomes: [],
     error: { message: p.message, ...(p.hint ? { hint: p.hint } : {}) },
@@ -300,14 +320,23 @@ export async function planRun(opts: RunOptions): Promise<Plan> {
   const runtimeOf = (s: FileSettings | RunOptions) => Boolean(s.runtime) && !s.safeOnly;
   const own: FileSettings = { transforms: opts.transforms, options: opts.options ?? {}, runtime: runtimeOf(opts) };
   if (!opts.settingsFor) profiles.set(undefined, { transforms: own.transforms, options: resolveOptions(own.transforms, own.options), runtime: runtimeOf(own) });
+  let left = 0;
   for (const f of files) {
     const s = opts.settingsFor ? opts.settingsFor(f.path) : undefined;
-    if (s === null) continue;
+    if (s === null) {
+      left++;
+      // a file named on the command line is not dropped silently: it is reported as ignored, with the pattern
+      if (f.explicit) failed.push({ file: f.display, status: 'ignored', before: '', after: '', outcomes: [], ignoredBy: opts.ignoredBy?.(f.path) ?? 'the configuration' });
+      continue;
+    }
     if (!profiles.has(s)) {
       const use = s ?? own;
       profiles.set(s, { transforms: use.transforms, options: resolveOptions(use.transforms, use.options), runtime: runtimeOf(use) });
     }
     planned.push({ path: f.path, display: f.display, settings: s });
+  }
+  if (planned.length === 0 && left > 0 && failed.length === 0) {
+    failed.push({ file: opts.paths.join(' ') || '.', status: 'error', before: '', after: '', outcomes: [], error: { message: `every Dockerfile found (${left}) is ignored by .dockeroptignore or a config's "ignore"`, hint: 'check the ignore patterns, or run with --no-config' } });
   }
   for (const p of profiles.values()) p.state = await prepareTransforms(p.transforms, p.options, { cwd: opts.cwd });
   return {
@@ -358,6 +387,7 @@ export async function analyseFile(path: string, display: string, opts: RunOption
       before: text,
       after: res.text,
       outcomes: res.outcomes,
+      ...(res.warnings ? { warnings: res.warnings } : {}),
     };
     if (changed && opts.verify) {
       const rewrites = res.outcomes.filter((o) => o.kind === 'rewrite');
@@ -392,14 +422,17 @@ export function describeError(e: unknown): { message: string; line?: number; hin
 }
 
 export function summarize(files: readonly FileResult[]): RunResult['summary'] {
-  const s: RunResult['summary'] = { scanned: 0, changed: 0, unchanged: 0, ignored: 0, failed: 0, written: 0, errors: 0, transforms: {}, held: {} };
+  const s: RunResult['summary'] = { scanned: 0, changed: 0, unchanged: 0, ignored: 0, failed: 0, declined: 0, written: 0, errors: 0, transforms: {}, held: {} };
   for (const f of files) {
     s.scanned++;
-    if (f.status === 'changed') s.changed++;
+    // a file with an error outcome (a site that could not be processed) failed, whatever else changed in it
+    if (f.status !== 'error' && f.outcomes.some((o) => o.kind === 'error')) s.failed++;
+    else if (f.status === 'changed') s.changed++;
     else if (f.status === 'unchanged') s.unchanged++;
     else if (f.status === 'ignored') s.ignored++;
     else s.failed++;
     if (f.written) s.written++;
+    if (f.outcomes.some((o) => o.kind === 'note' && o.message.startsWith(DECLINED))) s.declined++;
     if (f.verify) {
       const v = (s.verify ??= { identical: 0, different: 0, unverified: 0, bugs: 0, buildOnly: { identical: 0, different: 0, unverified: 0 } });
       v[f.verify.status]++;

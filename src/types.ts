@@ -43,6 +43,8 @@ export interface TransformContext<O = Record<string, unknown>> {
   /** What the transform's `prepare` returned for this run (undefined without prepare). */
   readonly state?: unknown;
   readonly signal?: AbortSignal;
+  /** The file starts with a UTF-8 BOM (stripped from the text the transform sees). */
+  readonly bom?: boolean;
 }
 
 /** Side-effecting services injected into transforms (kept out of transforms so tests can swap them). */
@@ -112,6 +114,10 @@ export interface FileResult {
   /** `stack` only for bugs (internal and unexpected errors), shown under --debug and never in reports. */
   error?: { message: string; line?: number; hint?: string; stack?: string };
   written?: boolean;
+  /** Problems with the file's pragmas (e.g. an unknown transform id in `# dockeropt ignore=`): warnings on stderr. */
+  warnings?: { line: number; message: string }[];
+  /** Status 'ignored' of a file named on the command line: what leaves it out (`.dockeroptignore:3 "svc/"`). */
+  ignoredBy?: string;
   /** With --verify (changed files only): the builds before and after, compared. */
   verify?: import('./verify/run.js').FileVerification;
 }

@@ -254,6 +254,13 @@ export async function replaceFile(path: string, display: string, text: string, f
 
 /** Hard links, another owner: a replacement would not be the same file, so it is refused. */
 async function refuseWhatCannotBeKept(target: string, display: string, st: FileStat): Promise<void> {
+  // a file the user may not write is not replaced, even though the directory would allow the rename (as
+  // prettier does); a file with no write bit at all counts as read-only for root too
+  let mayWrite = true;
+  try { await fsp.access(target, constants.W_OK); } catch { mayWrite = false; }
+  if ((st.mode & 0o222) === 0 || (!mayWrite && st.uid === process.getuid?.())) {
+    throw new FileError('not written (EACCES): the file is read-only', display, { hint: 'make it writable (chmod u+w) to let dockeropt replace it' });
+  }
   if (st.nlink > 1) {
     throw new FileError(`not written: the file has ${st.nlink} hard links, and replacing it would split them into different files; the original file is unchanged`, display,
       { hint: 'to make this one a file of its own, copy it over itself first (cp FILE FILE.new && mv FILE.new FILE) and re-run' });

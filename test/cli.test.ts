@@ -221,7 +221,9 @@ bad('one failing file never stops the batch; exit 2; the others are still writte
   assert.is(r.status, 2);
   assert.is(readFileSync(join(dir, 'a/Dockerfile'), 'utf8'), MERGED);
   assert.is(readFileSync(join(dir, 'c/Dockerfile'), 'utf8'), MERGED);
-  assert.ok(r.stdout.includes('error: b/Dockerfile:1: looks like a binary file (it contains a NUL byte); skipped'));
+  // errors go to stderr, never into the diff or the summary on stdout
+  assert.ok(r.stderr.includes('dockeropt: b/Dockerfile:1: looks like a binary file (it contains a NUL byte); skipped'));
+  assert.not.ok(r.stdout.includes('binary'));
   cleanup(dir);
 });
 bad('each bad input gets a clear per-file error', () => {

@@ -65,7 +65,7 @@ files('[q]uit stops asking and writes what was accepted before; so does the end 
   const dir = tree({ 'a/Dockerfile': MERGEABLE, 'b/Dockerfile': MERGEABLE, 'c/Dockerfile': MERGEABLE });
   const q = await reviewed(dir, ['maybe', 'y', 'q']);
   assert.is(q.questions, 3);
-  assert.ok(q.out.includes('Please answer y, n, a or q.'));
+  assert.ok(q.out.includes('Please answer y, n, a or q (? for help).'));
   assert.equal(['a', 'b', 'c'].map((f) => read(dir, `${f}/Dockerfile`)), [MERGED, MERGEABLE, MERGEABLE]);
   assert.equal(q.result.files.map((f) => f.status), ['changed', 'changed', 'changed']);
   const eof = await reviewed(dir, []);
@@ -140,7 +140,7 @@ pipe('reads the answers line by line from stdin and writes what was accepted', (
   const r = cli(['--interactive', '--only', 'merge-run'], dir, {}, 'n\ny\n');
   assert.is(r.status, 0, r.stderr);
   assert.ok(r.stdout.includes('a/Dockerfile (1/2)'));
-  assert.ok(r.stdout.includes('[y]es / [n]o / [a]ll of this transform / [q]uit? n\n'));
+  assert.ok(r.stdout.includes('[y]es / [n]o / [a]ll of merge-run / [q]uit / [?] help? n\n'), r.stdout);
   assert.is(read(dir, 'a/Dockerfile'), MERGEABLE);
   assert.is(read(dir, 'b/Dockerfile'), MERGED);
   assert.ok(r.stdout.includes('2 files scanned: 1 written'), r.stdout);

@@ -379,7 +379,8 @@ fixes('applying the quick fixes one at a time, as a person would, ends at the CL
         applied.push(fix.title.replace(/:.*/, ''));
         await c.change(uri, c.apply(uri, fix));
       }
-      assert.equal(applied, ['[build-only] merge-run', '[build-only] cache-mounts', '[build-only] cache-mounts', '[runtime] non-root']);
+      // (no # syntax= directive: cache-mounts adds it only with syntaxDirective / --syntax-directive)
+      assert.equal(applied, ['[build-only] merge-run', '[build-only] cache-mounts', '[runtime] non-root']);
       assert.is(c.texts.get(uri)!.text, cliWrite(dir, 'api/Dockerfile', EXAMPLE, ['--runtime']));
       assert.equal((await c.diagnostics(uri)).filter((d) => d.severity === 3), [], 'nothing pending any more');
     });
@@ -445,8 +446,10 @@ fixes('the pragma action inserts # dockeropt ignore=<id> above the instruction, 
 });
 
 fixes('the pragma is offered only where it works: not for a refusal the transform does not check it for, nor for the syntax directive', async () => {
-  await withServer({}, async (c) => {
-    const uri = await c.open('untitled:api', EXAMPLE);
+  // the directive only with cache-mounts' syntaxDirective option (here from the folder's config)
+  const dir = tree({ 'api/Dockerfile': EXAMPLE, '.dockeroptrc.json': JSON.stringify({ options: { 'cache-mounts': { syntaxDirective: true } } }) });
+  await withServer({ folder: dir }, async (c) => {
+    const uri = await c.open(join(dir, 'api/Dockerfile'), EXAMPLE);
     const diags = await c.diagnostics(uri);
     const offered = async (d: Diagnostic) => (await c.actions(uri, { range: d.range, diagnostics: [d] })).some((a) => a.title === `dockeropt: ignore ${String(d.code)} here (# dockeropt ignore=${String(d.code)})` && a.diagnostics?.[0]?.message === d.message);
     const refusal = diags.find((d) => d.code === 'merge-run' && d.severity === 4)!;
@@ -458,13 +461,14 @@ fixes('the pragma is offered only where it works: not for a refusal the transfor
     // non-root puts USER above the comments before CMD; a pragma anywhere in them stops it (the CLI agrees)
     const user = diags.find((d) => d.code === 'non-root' && d.severity === 3)!;
     assert.is(await offered(user), true);
-    const dir = tree({ Dockerfile: EXAMPLE.replace('CMD [', '# dockeropt ignore=non-root\nCMD [') });
+    const d2 = tree({ Dockerfile: EXAMPLE.replace('CMD [', '# dockeropt ignore=non-root\nCMD [') });
     try {
-      const out = cli(['--no-config', '--runtime', 'Dockerfile'], dir).stdout;
+      const out = cli(['--no-config', '--runtime', 'Dockerfile'], d2).stdout;
       assert.not.ok(out.includes('[runtime] non-root:'), out);
       assert.not.ok(out.includes('+USER'), out);
-    } finally { cleanup(dir); }
+    } finally { cleanup(d2); }
   });
+  cleanup(dir);
 });
 
 fixes.run();

@@ -95,7 +95,7 @@ test('the lockfile: written sorted under --write, unchanged on a re-run, then --
     // offline: no registry at all (a closed port), only the lockfile
     const closed = `docker.io=127.0.0.1:${await freePort()}`;
     const off = tree({ Dockerfile: 'FROM node:20\nFROM debian:12\n' });
-    const ok = await dockeropt(['--only', 'pin-digests', '--write', '--offline', '--lockfile', lock, '--registry-map', closed, off], off);
+    const ok = await dockeropt(['--only', 'pin-digests', '--write', '--diff', '--offline', '--lockfile', lock, '--registry-map', closed, off], off);
     assert.is(ok.status, 0, ok.stderr);
     assert.is(readFileSync(join(off, 'Dockerfile'), 'utf8'), `FROM node:20@${node.digest}\nFROM debian:12@${debian.digest}\n`);
     assert.ok(ok.stdout.includes('from the lockfile'), ok.stdout);

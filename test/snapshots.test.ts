@@ -13,6 +13,7 @@ const filter = process.env.SNAPSHOT_FILTER;
 const cases = loadCases().filter((c) => !filter || `${c.transform}/${c.name}`.includes(filter));
 const test = suite('snapshots');
 
+const SYNTAX = '# syntax=docker/dockerfile:1';
 const reportLines = (outs: ReportedOutcome[]) => outs.map((o) => `${o.line} ${o.kind} ${o.message}`);
 const errorsOf = (text: string) => validate(text).filter((d) => d.severity === 1).map((d) => d.message);
 
@@ -22,7 +23,10 @@ async function runCase(c: Case, input: string): Promise<{ text: string; outcomes
     const selected = c.transform === 'pipeline' ? selectTransforms() : [transformById(c.transform)!];
     // options.json may say "runtime": false to show a plain --write (runtime rewrites held back); default: --runtime
     const { runtime = true, ...given } = (c.options ?? {}) as { runtime?: boolean };
-    const options = resolveOptions(selected, Object.fromEntries(selected.map((t) => [t.id, { ...setup.options, ...given }])));
+    // the snapshots were made when cache-mounts added the syntax directive by default; they keep it
+    // (--syntax-directive) so its placement stays covered; the default (none) is tested in cli-batch
+    const legacy = (id: string) => (id === 'cache-mounts' ? { syntaxDirective: true } : {});
+    const options = resolveOptions(selected, Object.fromEntries(selected.map((t) => [t.id, { ...legacy(t.id), ...setup.options, ...given }])));
     const opts: PipelineOptions = {
       transforms: selected,
       options,
@@ -73,7 +77,9 @@ for (const c of cases) {
   }
   test(`${label}: bom`, async () => {
     const r = await runCase(c, '\uFEFF' + c.input);
-    assert.fixture(r.text, '\uFEFF' + (c.output ?? c.input));
+    // after a BOM the syntax directive is never added (BuildKit would not see it): the same output without it
+    const added = c.output != null && !c.input.includes(SYNTAX) && /^# syntax=docker\/dockerfile:1\r?\n/.test(c.output);
+    assert.fixture(r.text, '\uFEFF' + (added ? c.output!.replace(/^.*\r?\n/, '') : c.output ?? c.input));
   });
   test(`${label}: parses`, async () => {
     const r = await runCase(c, c.input);

@@ -37,13 +37,9 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
   const verifyLines = o.verify ? (await import('../verify/report.js')).fileVerifyLines : null;
   if (o.verify) o.verify.progress = (file, what) => spinner?.build(file, what);
   const onOrdered = (f: FileResult) => {
-    if (!o.check && f.status === 'changed') {
-      if (!o.quiet) io.stdout.write(human.outcomeLines(f, o.color, false).join('\n') + '\n');
-      io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), o.color));
-      if (verifyLines && f.verify) io.stdout.write(verifyLines(f.verify, o.color, o.write).join('\n') + '\n');
-      if (computeImpact) try { impacts.set(f.file, computeImpact(f.before, f.after)); } catch { /* the report is an extra */ }
-    }
-    if (!o.check && !o.quiet) refusals.set(f.file, human.outcomeLines(f, o.color, true, new Set(['refuse', 'note', 'error'])));
+    printFile(f, o, io, human, verifyLines);
+    if (!o.check && f.status === 'changed' && computeImpact) try { impacts.set(f.file, computeImpact(f.before, f.after)); } catch { /* the report is an extra */ }
+    if (!o.check && !o.quiet) refusals.set(f.file, human.outcomeLines(f, o.color, true, new Set(['refuse', 'note'])));
     f.before = '';
     f.after = '';
   };
@@ -63,6 +59,25 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
   if (o.debug) for (const f of result.files) if (f.error?.stack) io.stderr.write(`dockeropt: ${f.file}: ${f.error.stack}\n`);
   return { result, root: result.root, streamed, impacts, refusals };
 }
+
+/**
+ * One file in the human output, as it finishes: a changed file's header (its name), its changes, its diff
+ * (under --write, one line per written file instead, unless --diff). Failed files and ignored files
+ * named on the command line go to stderr with the summary (report.ts).
+ */
+export function printFile(f: FileResult, o: CliOptions, io: Io, human: typeof import('../report/human.js'), verifyLines: VerifyLines | null): void {
+  if (o.check || f.status !== 'changed') return;
+  if (o.write && !o.diff) {
+    if (f.written && !o.quiet) io.stdout.write(human.writtenLine(f) + '\n');
+    if (verifyLines && f.verify) io.stdout.write(verifyLines(f.verify, o.color, o.write).join('\n') + '\n');
+    return;
+  }
+  if (!o.quiet) io.stdout.write([human.fileHeader(f.file, o.color), ...human.outcomeLines(f, o.color, false)].join('\n') + '\n');
+  io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), o.color));
+  if (verifyLines && f.verify) io.stdout.write(verifyLines(f.verify, o.color, o.write).join('\n') + '\n');
+}
+
+type VerifyLines = typeof import('../verify/report.js')['fileVerifyLines'];
 
 /** --interactive: asks per file (or per change) on stdin and writes what was accepted. */
 async function review(o: CliOptions, perChange: boolean, io: Io): Promise<Batch> {

@@ -9,6 +9,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
+import { closest } from '../suggest.js';
 import type { Transform } from '../types.js';
 
 export interface FlagDef {
@@ -24,14 +25,20 @@ export interface FlagDef {
 
 export const FLAGS = {
   write: { type: 'boolean', short: 'w', help: 'write the changes (atomically; only files whose text changes)' },
+  diff: { type: 'boolean', help: 'with --write: also print each written file\'s changes and diff (as the dry run does)' },
   check: { type: 'boolean', short: 'c', help: 'print the files that would change; exit 1 if any would' },
+  'list-different': { type: 'boolean', short: 'l', help: 'the same as --check (prettier\'s name)' },
   json: { type: 'boolean', help: 'print one JSON document on stdout instead of the human output' },
   format: { type: 'string', arg: 'F', help: 'output: human (default), json, sarif (SARIF 2.1.0), github (Actions annotations)' },
+  'report-refusals': { type: 'boolean', help: 'with --format sarif or github: also report refusals and notes (default: pending changes and errors)' },
   'diff-out': { type: 'string', arg: 'F', help: 'also write one patch of every change to file F (git apply takes it at the repo root)' },
   interactive: { type: 'boolean', short: 'i', help: 'review each changed file and write only what you accept (answers from stdin)' },
   'per-change': { type: 'boolean', help: 'with --interactive: ask per logical change instead of per file' },
   config: { type: 'string', arg: 'F', help: 'use this config file for every Dockerfile (default: the nearest\n.dockeroptrc.json / dockeropt.config.json / package.json "dockeropt")' },
   'no-config': { type: 'boolean', help: 'ignore config files and .dockeroptignore' },
+  'no-gitignore': { type: 'boolean', help: 'also search directories and files that .gitignore excludes' },
+  'print-config': { type: 'string', arg: 'F', help: 'print the configuration that applies to Dockerfile F and where it comes from; run nothing' },
+  'stdin-filepath': { type: 'string', arg: 'P', help: 'read the Dockerfile from stdin and print the result on stdout; P is its path (for config,\nbuild context and messages); with --check, only the exit code' },
   jobs: { type: 'string', short: 'j', arg: 'N', help: 'files processed at once (default: the number of CPUs)' },
   only: { type: 'string', multiple: true, arg: 'a,b', help: 'run only these transforms (ids from --list)' },
   skip: { type: 'string', multiple: true, arg: 'a,b', help: 'run every transform but these' },
@@ -40,6 +47,8 @@ export const FLAGS = {
   'safe-only': { type: 'boolean', help: 'accepted for compatibility: build-only changes are the default' },
   context: { type: 'string', arg: 'DIR', help: 'the build context of the one Dockerfile given (default: the context a compose\nfile gives it, else its directory); split-copy reads it' },
   list: { type: 'boolean', help: 'list the transforms with a one-line summary' },
+  sizes: { type: 'boolean', help: 'look up base-image sizes in the registry for the impact report (the network; default: not)' },
+  verbose: { type: 'boolean', help: 'list every refusal, and the impact per directory and per file' },
   'ci-hint': { type: 'boolean', help: 'when a file changes, show how to keep the build cache in CI' },
   verify: { type: 'string', arg: '[=cache]', help: 'build each file that would change before and after and compare the images;\na build-only change that is not identical is a bug (exit 2, never written);\nwith --write, only files whose build-only changes verified identical are written;\n=cache also rebuilds both after changing a source file (the cache gain)' },
   builder: { type: 'string', arg: 'B', help: 'with --verify: docker, podman or buildah (default: the first that works)' },
@@ -81,7 +90,10 @@ export async function parseFlags(argv: readonly string[]): Promise<Flags> {
     // `--verify` takes an optional value (`--verify=cache`), which parseArgs has no notion of
     parsed = parseArgs({ args: argv.map((a) => (a === '--verify' ? '--verify=build' : a)), options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+    const message = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    const unknown = /^Unknown option '--([^']+)'/.exec(message)?.[1];
+    const near = unknown ? closest(unknown, Object.keys(options)) : null;
+    throw new UsageError(message, near ? `Did you mean --${near}?` : undefined);
   }
   const values = parsed.values as Values;
   const info = values.help ? 'help' : values.version ? 'version' : values.list ? 'list' : null;

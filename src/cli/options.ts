@@ -7,6 +7,7 @@ import type { OptimizeOptions } from '../index.js';
 import type { Colors } from '../report/human.js';
 import type { Transform } from '../types.js';
 import { UsageError } from '../errors.js';
+import { closest } from '../suggest.js';
 import type { Flags, Values } from './flags.js';
 import type { Io } from './io.js';
 
@@ -18,6 +19,14 @@ export interface CliOptions {
   format: Format;
   check: boolean;
   write: boolean;
+  /** --diff: with --write, also print the changes and diffs. */
+  diff: boolean;
+  /** --verbose: every refusal site, impact per directory and per file. */
+  verbose: boolean;
+  /** --sizes: base-image sizes from the registry for the impact report. */
+  sizes: boolean;
+  /** --report-refusals: sarif/github also report refusals and notes. */
+  reportRefusals: boolean;
   quiet: boolean;
   debug: boolean;
   ciHint: boolean;
@@ -45,11 +54,16 @@ export async function buildOptions(flags: Flags, io: Io): Promise<CliOptions> {
   const options = transformOptions(v, flags.transforms);
   const verify = verifyOf(v);
   const contextFor = v.context === undefined ? undefined : await explicitContextFor(v.context, flags.paths, io.cwd);
+  if (v['diff-out'] !== undefined) await checkPatchTarget(v['diff-out'], io.cwd);
   const human = await import('../report/human.js');
   return {
     format,
-    check: Boolean(v.check),
+    check: Boolean(v.check || v['list-different']),
     write: Boolean(v.write),
+    diff: Boolean(v.diff),
+    verbose: Boolean(v.verbose),
+    sizes: Boolean(v.sizes),
+    reportRefusals: Boolean(v['report-refusals']),
     quiet: Boolean(v.quiet),
     debug: Boolean(v.debug),
     ciHint: Boolean(v['ci-hint']),
@@ -69,6 +83,7 @@ export async function buildOptions(flags: Flags, io: Io): Promise<CliOptions> {
       ...(contextFor ? { contextFor } : {}),
       ...(v['no-config'] ? { config: false as const } : v.config !== undefined ? { config: v.config } : {}),
       ...(jobs ? { jobs } : {}),
+      ...(v['no-gitignore'] ? { gitignore: false } : {}),
       lean: true,
       ...(verify ? { verify: (await import('../verify/run.js')).makeVerifier({
         ...(v.builder ? { builder: v.builder as 'docker' | 'podman' | 'buildah' } : {}),
@@ -86,12 +101,15 @@ export async function buildOptions(flags: Flags, io: Io): Promise<CliOptions> {
 }
 
 /** `--format` (`--json` is its alias), checked with the modes (--check, --write, --interactive, config) against each other. */
-function formatAndModes(v: Values): Format {
+function formatAndModes(given: Values): Format {
+  const v = given['list-different'] ? { ...given, check: true } : given;
+  if (v.diff && !v.write) throw new UsageError('--diff needs --write', 'The dry run prints the diff already.');
   if (v.check && v.write) throw new UsageError('--check and --write cannot be used together', 'Use --check in CI to find pending changes, --write to apply them.');
   const f = v.format === undefined ? (v.json ? 'json' : 'human') : v.format;
   if (!FORMATS.includes(f as Format)) throw new UsageError(`--format must be human, json, sarif or github (got "${f}")`);
   if (v.json && f !== 'json') throw new UsageError(`--json and --format ${f} cannot be used together`);
   if (v.interactive && (v.check || f !== 'human')) throw new UsageError(`--interactive cannot be used with ${v.check ? '--check' : `--format ${f}`}`, 'Review interactively, or produce a report for CI, not both.');
+  if (v['stdin-filepath'] !== undefined && (v.write || v.interactive || f !== 'human' || v['diff-out'] !== undefined)) throw new UsageError('--stdin-filepath prints the result on stdout: it cannot be used with --write, --interactive, --format or --diff-out');
   if (v['per-change'] && !v.interactive) throw new UsageError('--per-change needs --interactive');
   if (v.config !== undefined && v['no-config']) throw new UsageError('--config and --no-config cannot be used together');
   if (v.runtime && v['safe-only']) throw new UsageError('--runtime and --safe-only cannot be used together', '--safe-only (build-only changes) is the default; --runtime adds the runtime ones.');
@@ -120,7 +138,9 @@ function selection(v: Values, transforms: readonly Transform<any>[]): { only: st
   const only = split(v.only), skip = split(v.skip);
   const known = new Set(transforms.map((t) => t.id));
   for (const idn of [...only, ...skip]) {
-    if (!known.has(idn)) throw new UsageError(`unknown transform "${idn}"`, `Known transforms: ${[...known].join(', ')}`);
+    if (known.has(idn)) continue;
+    const near = closest(idn, [...known]);
+    throw new UsageError(`unknown transform "${idn}"${near ? ` (did you mean ${near}?)` : ''}`, `Known transforms: ${[...known].join(', ')}`);
   }
   const both = only.filter((x) => skip.includes(x));
   if (both.length) throw new UsageError(`--only and --skip both name ${both.join(', ')}`);
@@ -146,4 +166,17 @@ async function explicitContextFor(dir: string, paths: readonly string[], cwd: st
   const abs = resolve(cwd, dir);
   if (!isA(abs, 'dir')) throw new UsageError(`--context ${dir} is not a directory`);
   return (file: string) => explicitContext(abs, file);
+}
+
+/** `--diff-out F` is checked before anything runs or is written: its directory exists and F can be written. */
+async function checkPatchTarget(file: string, cwd: string): Promise<void> {
+  const [{ accessSync, constants, statSync }, { dirname, resolve }] = await Promise.all([import('node:fs'), import('node:path')]);
+  const abs = resolve(cwd, file);
+  let st: ReturnType<typeof statSync> | undefined;
+  try { st = statSync(abs); } catch { st = undefined; }
+  const fail = (why: string) => { throw new UsageError(`--diff-out ${file}: ${why}`, 'Nothing was run or written.'); };
+  if (st?.isDirectory()) fail('is a directory');
+  try { accessSync(st ? abs : dirname(abs), constants.W_OK); } catch (e) {
+    fail(st ? `cannot be written (${(e as NodeJS.ErrnoException).code})` : `its directory ${dirname(file) || '.'} does not exist or is not writable (${(e as NodeJS.ErrnoException).code})`);
+  }
 }

@@ -12,7 +12,8 @@ export const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '
 /** Escapes a command property value. */
 export const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
-export function githubReport(r: RunResult, o: { cwd: string; root: string }): string {
+/** `refusals`: also report refusals and notes as notices (default true; the CLI passes --report-refusals). */
+export function githubReport(r: RunResult, o: { cwd: string; root: string; refusals?: boolean }): string {
   const lines: string[] = [];
   for (const f of r.files) {
     const file = escapeProperty(rootRelative(f.file, o.cwd, o.root));
@@ -23,6 +24,7 @@ export function githubReport(r: RunResult, o: { cwd: string; root: string }): st
     }
     for (const l of locate(f)) {
       const out = l.outcome;
+      if (o.refusals === false && (out.kind === 'refuse' || out.kind === 'note')) continue;
       const cmd = out.kind === 'rewrite' ? 'warning' : out.kind === 'error' ? 'error' : 'notice';
       const title = out.kind === 'rewrite' ? `dockeropt ${out.transform} [${out.safety ?? 'build-only'}]` : `dockeropt ${out.transform}${out.kind === 'refuse' ? ' (not changed)' : ''}`;
       const where = `file=${file},line=${l.start.line}${l.fix ? `,col=${l.start.column},endLine=${l.end.line}` : ''}`;

@@ -82,14 +82,22 @@ export function formatError(f: FileResult): string {
   return `${where}: ${f.error?.message ?? 'failed'}${f.error?.hint ? ` (${f.error.hint})` : ''}`;
 }
 
-/** The per-run summary: files, then per transform applied/refused with the most common refusal reasons. */
+/**
+ * The per-run summary: per transform applied/refused with its refusal reasons grouped and counted, then
+ * the headline (see headline). Errors are not in it: they go to stderr (formatError).
+ */
 export function summaryText(r: RunResult, c: Colors, mode: { write: boolean }): string {
+  return [...transformLines(r, c), headline(r, c, mode)].join('\n');
+}
+
+/** Refusal reasons shown per transform in the summary (the rest are counted; --verbose lists every site). */
+const REASONS_SHOWN = 5;
+
+/** Per transform: `  merge-run: 3 applied, 2 refused`, then its refusal reasons, most frequent first, with counts. */
+export function transformLines(r: RunResult, c: Colors): string[] {
   const s = r.summary;
   const lines: string[] = [];
-  const verb = mode.write ? 'written' : 'would change';
-  lines.push(c.bold(`${s.scanned} file${s.scanned === 1 ? '' : 's'} scanned: ${mode.write ? s.written : s.changed} ${verb}, ${s.unchanged} unchanged${s.ignored ? `, ${s.ignored} ignored` : ''}, ${s.failed} failed`));
-  const ids = Object.keys(s.transforms).sort();
-  for (const idn of ids) {
+  for (const idn of Object.keys(s.transforms).sort()) {
     const t = s.transforms[idn]!;
     lines.push(`  ${idn}: ${t.applied} applied, ${t.refused} refused`);
     const reasons = new Map<string, number>();
@@ -99,8 +107,12 @@ export function summaryText(r: RunResult, c: Colors, mode: { write: boolean }): 
         reasons.set(key, (reasons.get(key) ?? 0) + 1);
       }
     }
-    const top = [...reasons].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 3);
-    for (const [reason, n] of top) lines.push(c.dim(`    ${n}× ${reason}`));
+    const sorted = [...reasons].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    for (const [reason, n] of sorted.slice(0, REASONS_SHOWN)) lines.push(c.dim(`    ${n}× ${reason}`));
+    if (sorted.length > REASONS_SHOWN) {
+      const rest = sorted.slice(REASONS_SHOWN).reduce((a, [, n]) => a + n, 0);
+      lines.push(c.dim(`    ${rest}× for ${sorted.length - REASONS_SHOWN} other reasons (--verbose lists every site)`));
+    }
   }
   if (s.verify) {
     const v = s.verify;
@@ -109,8 +121,30 @@ export function summaryText(r: RunResult, c: Colors, mode: { write: boolean }): 
   }
   const held = heldBackLine(r);
   if (held) lines.push(c.yellow(held));
-  for (const f of r.files) if (f.status === 'error') lines.push(c.red(`error: ${formatError(f)}`));
-  return lines.join('\n');
+  return lines;
+}
+
+/** The last line of a run: `250 files scanned: 12 would change, 230 unchanged, 3 ignored, 5 failed, 1 declined`. */
+export function headline(r: RunResult, c: Colors, mode: { write: boolean }): string {
+  const s = r.summary;
+  const verb = mode.write ? 'written' : 'would change';
+  return c.bold(`${s.scanned} file${s.scanned === 1 ? '' : 's'} scanned: ${mode.write ? s.written : s.changed} ${verb}, ${s.unchanged} unchanged${s.ignored ? `, ${s.ignored} ignored` : ''}, ${s.failed} failed${s.declined ? `, ${s.declined} declined` : ''}`);
+}
+
+/** The header of a file in the dry run: its name, before its changes and its diff. */
+export function fileHeader(file: string, c: Colors): string {
+  return c.bold(quotePath(file));
+}
+
+/** `--write`: the one line of a written file, `svc/Dockerfile: written (merge-run, cache-mounts)`. */
+export function writtenLine(f: FileResult): string {
+  const ids = [...new Set(f.outcomes.filter((o) => o.kind === 'rewrite').map((o) => o.transform))];
+  return `${quotePath(f.file)}: written${ids.length ? ` (${ids.join(', ')})` : ''}`;
+}
+
+/** A file named on the command line that the configuration leaves out. */
+export function ignoredLine(f: FileResult): string {
+  return `${quotePath(f.file)}: ignored (${f.ignoredBy})`;
 }
 
 /**
@@ -128,7 +162,7 @@ export function heldBackLine(r: Pick<RunResult, 'summary'>): string | null {
  * The impact lines of the summary: per changed file the final stage's layers, the installs that no
  * longer re-run on a source change and the base images that changed (with sizes), then the batch sums.
  */
-export function impactText(impacts: ReadonlyMap<string, FileImpact>, c: Colors): string {
+export function impactText(impacts: ReadonlyMap<string, FileImpact>, c: Colors, perFile = true): string {
   const lines: string[] = [];
   for (const [file, i] of impacts) {
     const parts: string[] = [];
@@ -147,7 +181,7 @@ export function impactText(impacts: ReadonlyMap<string, FileImpact>, c: Colors):
   const s = sumImpacts([...impacts.values()]);
   const total: string[] = [`final-stage layers ${s.finalLayers.before} -> ${s.finalLayers.after}`, `${s.cache} install${s.cache === 1 ? '' : 's'} no longer re-run on a source change`];
   if (s.baseBytes.changes) total.push(`base images ${formatBytes(s.baseBytes.before)} -> ${formatBytes(s.baseBytes.after)}`);
-  return [c.bold(`impact: ${total.join(', ')}`), ...lines].join('\n');
+  return [c.bold(`impact: ${total.join(', ')}`), ...(perFile ? lines : [])].join('\n');
 }
 
 /** The `--ci-hint` lines: the layer cache only helps in CI where it survives between builds. */

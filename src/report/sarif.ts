@@ -12,7 +12,10 @@ import { locate, type Pos } from './locate.js';
 import { differenceLine } from '../verify/compare.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
-export const INFORMATION_URI = 'https://github.com/dockeropt/dockeropt';
+/**
+ * No `informationUri` / `helpUri` yet: the project has no public home. Once it is published, set them to
+ * its page (helpUri `PAGE#<transform id>`, the README's table anchors).
+ */
 
 export interface SarifOptions {
   version: string;
@@ -22,6 +25,8 @@ export interface SarifOptions {
   cwd: string;
   /** Repository root the URIs are relative to. */
   root: string;
+  /** Also report refusals and notes (default true; the CLI passes --report-refusals). */
+  refusals?: boolean;
 }
 
 /** A path for SARIF/patches: relative to the root with `/`, or absolute when outside it. */
@@ -52,7 +57,6 @@ export function sarifReport(r: RunResult, o: SarifOptions): string {
       id: t.id,
       name: t.id.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase()),
       shortDescription: { text: t.summary },
-      helpUri: `${INFORMATION_URI}#${t.id}`,
       defaultConfiguration: { level: 'warning' },
       properties: { tags: [t.safety], safety: t.safety },
     };
@@ -73,6 +77,7 @@ export function sarifReport(r: RunResult, o: SarifOptions): string {
     for (const l of locate(f)) {
       const out = l.outcome;
       if (!ruleIndex.has(out.transform)) continue;
+      if (o.refusals === false && (out.kind === 'refuse' || out.kind === 'note')) continue;
       // --verify found the image changed by a build-only rewrite: a bug, reported as an error
       const bug = Boolean(f.verify?.bug) && out.kind === 'rewrite' && (out.safety ?? 'build-only') === 'build-only';
       const level = bug || out.kind === 'error' ? 'error' : out.kind === 'rewrite' ? 'warning' : 'note';
@@ -101,7 +106,7 @@ export function sarifReport(r: RunResult, o: SarifOptions): string {
     $schema: SARIF_SCHEMA,
     version: '2.1.0',
     runs: [{
-      tool: { driver: { name: 'dockeropt', version: o.version, semanticVersion: o.version, informationUri: INFORMATION_URI, rules } },
+      tool: { driver: { name: 'dockeropt', version: o.version, semanticVersion: o.version, rules } },
       invocations: [{ executionSuccessful: !r.files.some((f) => f.status === 'error') && !r.summary.errors, ...(notifications.length ? { toolExecutionNotifications: notifications } : {}) }],
       columnKind: 'utf16CodeUnits',
       results,

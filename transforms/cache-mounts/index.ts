@@ -7,8 +7,10 @@
  * override variables (ENV, inline `VAR=x cmd`, command-line flags such as `--cache-dir`). A non-root user
  * gets `uid=`/`gid=` on the mount. Ecosystems: apt, apk, dnf/yum/microdnf, zypper, pip, Poetry, uv, pipenv,
  * npm, Yarn classic and berry, pnpm, bun, Go, Maven, Gradle, Cargo, Bundler, Composer, NuGet/dotnet.
- * The file gets a `# syntax=docker/dockerfile:1` directive as its first line (unless it has one, or
- * --no-syntax-directive).
+ * With --syntax-directive the file gets a `# syntax=docker/dockerfile:1` directive as its first line
+ * (unless it has one): Docker 23+ and buildx run RUN --mount without it, and with it every build pulls the
+ * frontend image (which breaks air-gapped builders). After a UTF-8 BOM BuildKit never sees the directive,
+ * so in such a file it is not added and the outcome says so.
  *
  * Refuses (the RUN stays as it is, with the reason) when a later reader needs what the mount moves out: after the
  * mount, whatever the RUN wrote under the target exists only in the cache. So no later reader of a path under the target, in this stage or the stages built FROM it (a RUN without the
@@ -55,9 +57,10 @@ export const cacheMounts: Transform<CacheMountsOptions> = {
   id: 'cache-mounts',
   summary: 'Add BuildKit cache mounts to package-manager RUNs at the path the tool really uses, and drop what empties the cache',
   safety: 'build-only',
-  defaults: { noSyntaxDirective: false },
+  defaults: { noSyntaxDirective: false, syntaxDirective: false },
   flags: {
-    'no-syntax-directive': { key: 'noSyntaxDirective', type: 'boolean', help: 'do not add "# syntax=docker/dockerfile:1" (builders that cannot pull the frontend image)' },
+    'syntax-directive': { key: 'syntaxDirective', type: 'boolean', help: 'add "# syntax=docker/dockerfile:1" where a cache mount is added (only builders older than Docker 23 need it)' },
+    'no-syntax-directive': { key: 'noSyntaxDirective', type: 'boolean', help: 'never add the syntax directive (wins over --syntax-directive; the default since Docker 23 needs none)' },
   },
   apply(doc, ctx) {
     const states = instructionStates(doc);
@@ -82,8 +85,10 @@ export const cacheMounts: Transform<CacheMountsOptions> = {
     }
     demoteUnreadable(doc, runs);
     const outcomes = runs.flatMap((r) => r.outcomes);
-    if (!ctx.options.noSyntaxDirective && outcomes.some((o) => o.kind === 'rewrite') && !hasSyntaxDirective(doc)) {
-      outcomes.push({
+    if (ctx.options.syntaxDirective && !ctx.options.noSyntaxDirective && outcomes.some((o) => o.kind === 'rewrite') && !hasSyntaxDirective(doc)) {
+      // BuildKit's parser skips a UTF-8 BOM, but its syntax detection does not: a directive after it is never seen
+      if (ctx.bom) outcomes.push({ kind: 'note', line: 1, message: `${SYNTAX_DIRECTIVE} is not added: the file starts with a UTF-8 byte-order mark, after which BuildKit does not see a syntax directive; remove the BOM to add it` });
+      else outcomes.push({
         kind: 'rewrite',
         line: 1,
         message: `added the ${SYNTAX_DIRECTIVE} parser directive as the first line (RUN --mount needs the Dockerfile 1.2+ frontend)`,

@@ -5,8 +5,10 @@ import type { SimpleCommand } from '../../src/shell.js';
 import type { TransformContext } from '../../src/types.js';
 
 export interface CacheMountsOptions {
-  /** Do not add `# syntax=docker/dockerfile:1` (builders that cannot pull the frontend image). */
+  /** Never add `# syntax=docker/dockerfile:1` (wins over syntaxDirective). */
   noSyntaxDirective: boolean;
+  /** Add `# syntax=docker/dockerfile:1` where a cache mount is added (default false: Docker 23+ needs none). */
+  syntaxDirective: boolean;
   [key: string]: unknown;
 }
 
