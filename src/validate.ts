@@ -21,8 +21,12 @@ export function invalidInstruction(doc: DocView): Invalid | null {
     const line = doc.lineOfNode(ins);
     const args = ins.getArguments().length;
     if (!KNOWN.includes(kw)) {
-      const near = closest(kw, KNOWN);
-      return { line, message: `unknown instruction: ${ins.getInstruction()}${near ? ` (did you mean ${near}?)` : ''}` };
+      const word = ins.getInstruction();
+      // a control or invisible character glued to the keyword is part of the word for BuildKit: name it
+      const odd = [...new Set([...word].filter((ch) => !/^[\x21-\x7e]$/.test(ch)))].map((ch) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+      const visible = [...word].filter((ch) => /^[\x21-\x7e]$/.test(ch)).join('');
+      const near = closest(odd.length ? visible.toUpperCase() : kw, KNOWN);
+      return { line, message: `unknown instruction: ${odd.length ? `${JSON.stringify(word).slice(1, -1).replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)} (it contains ${odd.join(', ')}, which BuildKit reads as part of the word)` : word}${near ? ` (did you mean ${near}?)` : ''}` };
     }
     if (kw === 'FROM') {
       const a = ins.getArguments();

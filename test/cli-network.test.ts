@@ -30,19 +30,19 @@ net('a dry run and --write open no connection; --sizes asks the registry and say
   const map = ['--registry-map', `docker.io=127.0.0.1:${port}`, '--registry-timeout', '2'];
   const dir = tree({ Dockerfile: PY });
   try {
-    const dry = await run(['--only', 'runner-stage', ...map], dir);
+    const dry = await run(['--only', 'runner-stage', '--runtime', ...map], dir);
     assert.is(dry.status, 0, dry.stderr);
     assert.ok(dry.stdout.includes('FROM python:3.12-slim'), dry.stdout);
     assert.ok(dry.stdout.includes('base-image sizes: not looked up (--sizes asks the registry)'), dry.stdout);
     assert.is(connections, 0);
-    const sized = await run(['--only', 'runner-stage', '--sizes', ...map], dir);
+    const sized = await run(['--only', 'runner-stage', '--runtime', '--sizes', ...map], dir);
     assert.is(sized.status, 0, sized.stderr);
     assert.ok(connections > 0);
     assert.is(sized.stdout.split('\n').filter((l) => l.startsWith('base-image sizes: not available for 1 change')).length, 1, sized.stdout);
     const before = connections;
-    for (const f of ['sarif', 'github']) await run(['--only', 'runner-stage', '--format', f, '--sizes', ...map], dir);
+    for (const f of ['sarif', 'github']) await run(['--only', 'runner-stage', '--runtime', '--format', f, '--sizes', ...map], dir);
     assert.is(connections, before, 'sarif and github never compute sizes');
-    const w = await run(['--only', 'runner-stage', '--write', ...map], dir);
+    const w = await run(['--only', 'runner-stage', '--runtime', '--write', ...map], dir);
     assert.is(w.status, 0, w.stderr);
     assert.is(connections, before);
   } finally {

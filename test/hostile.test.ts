@@ -87,7 +87,7 @@ h('a lone carriage return is refused with BuildKit\'s line, the file is not writ
   const dir = tree({ 'cr/Dockerfile': lone, 'ok/Dockerfile': MERGEABLE });
   const r = cli(['--write', '.'], dir);
   assert.is(r.status, 2, r.stderr);
-  assert.ok(r.stdout.includes('cr/Dockerfile:2: a carriage return without a line feed; BuildKit reads it as part of the line'), r.stdout);
+  assert.ok(r.stderr.includes('cr/Dockerfile:2: a carriage return without a line feed; BuildKit reads it as part of the line'), r.stderr);
   assert.is(readFileSync(join(dir, 'cr/Dockerfile'), 'utf8'), lone);
   assert.ok(readFileSync(join(dir, 'ok/Dockerfile'), 'utf8').includes('&& echo b'));
   const check = cli(['--check', 'cr/Dockerfile'], dir);

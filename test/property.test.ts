@@ -221,6 +221,24 @@ function checkUnterminated(input: string, e: FileError): void {
   assert.not.ok(later.includes(name!), `~> refused as unterminated, but a line ${name} follows: ${JSON.stringify(input)}`);
 }
 
+/** Instructions as BuildKit knows them (its parser's dispatch table). */
+const INSTRUCTIONS = new Set(['ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL', 'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR']);
+/**
+ * A file refused as invalid, checked on that line as BuildKit splits lines and words (not as dockerfile-ast
+ * reads it): an unknown instruction's first word is none; a bad FROM has neither one argument nor three with AS.
+ */
+function checkInvalid(input: string, e: FileError): void {
+  assert.ok(e.line, e.message);
+  const words = (stripBom(input).split('\n')[e.line! - 1] ?? '').replace(/\r$/, '').split(/[ \t]+/).filter(Boolean);
+  if (e.message.includes('unknown instruction')) {
+    assert.ok(words.length > 0 && !INSTRUCTIONS.has(words[0]!.toUpperCase()), `~> refused as an unknown instruction, but line ${e.line} starts with ${JSON.stringify(words[0])}: ${JSON.stringify(input)}`);
+  } else {
+    const args = words.slice(1).filter((w) => !w.startsWith('--'));
+    assert.is(words[0]!.toUpperCase(), 'FROM', e.message);
+    assert.ok(!(args.length === 1 || (args.length === 3 && args[1]!.toUpperCase() === 'AS')), `~> refused as a bad FROM, but line ${e.line} has ${JSON.stringify(args)}: ${JSON.stringify(input)}`);
+  }
+}
+
 /** The whole property for one generated file; counts what it saw into `stats`. */
 async function property(input: string, stats: { changed: number; refused: number; odd: number; rewritesBy: Map<string, number> }): Promise<void> {
   if (!IGNORED.test(input) && DISAGREE.test(stripBom(input))) { stats.refused++; await checkRefused(input); return; }
@@ -229,8 +247,9 @@ async function property(input: string, stats: { changed: number; refused: number
   try {
     whole = await runPipeline(input, { transforms: selectTransforms(), runtime: true });
   } catch (e) {
-    if (!(e instanceof FileError) || !e.message.includes('is never terminated')) throw e;
-    checkUnterminated(input, e);
+    if (!(e instanceof FileError) || !/is never terminated|is not a valid Dockerfile: (unknown instruction|FROM requires)/.test(e.message)) throw e;
+    if (e.message.includes('is never terminated')) checkUnterminated(input, e);
+    else checkInvalid(input, e);
     stats.refused++;
     return;
   }

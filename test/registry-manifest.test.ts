@@ -150,7 +150,7 @@ sizes('the CLI prices base changes through pin-digests\' --registry-map and the 
   process.env.DOCKER_CONFIG = loginDir(proxy.host);
   try {
     let stdout = '', stderr = '';
-    const status = await main(['--only', 'runner-stage', '--runtime', '--json', '--registry-map', `docker.io=${proxy.host}`, dir], {
+    const status = await main(['--only', 'runner-stage', '--runtime', '--sizes', '--json', '--registry-map', `docker.io=${proxy.host}`, dir], {
       stdout: { write: (s: string) => { stdout += s; } },
       stderr: { write: (s: string) => { stderr += s; } },
       cwd: dir, env: { NO_COLOR: '1' },
