@@ -235,11 +235,14 @@ function analyseRun(doc: DocView, rec: RunResult, states: Map<Instruction, Instr
 
   ec.covered = [...existing, ...toAdd.map((mt) => mt.target)];
   const plan = planEdits(doc, view, parsed, all, tools, mounts, mounted, resolvers, ec);
-  // a one-line RUN stays one line; a continued RUN gets one flag (and the apt step) per line
+  // a one-line RUN stays one line while it fits in MAX_LINE characters; a continued RUN, or one that would
+  // grow past that, gets one flag per line (as BuildKit's documentation writes them)
   const r = ins.getRange();
-  const multiline = r.end.line > r.start.line;
+  const flags = toAdd.map((mt) => mountFlag(mt, user));
+  const grown = doc.lineText(r.start.line).length + flags.reduce((n, f) => n + f.length + 1, 0) + plan.edits.reduce((n, e) => n + e.text.length - (e.end - e.start), 0);
+  const multiline = r.end.line > r.start.line || grown > MAX_LINE;
   const sep = multiline ? ` ${doc.escapeChar}${doc.eol}${doc.continuationIndentOf([ins])}` : ' ';
-  const pieces = toAdd.map((mt) => mountFlag(mt, user) + sep);
+  const pieces = flags.map((f) => f + sep);
   const insertion = pieces.join('');
   // the flags go first: an inserted `UV_LINK_MODE=copy ` may sit at the same offset and must follow them
   const edits = insertion ? [insertAt(view.docStart, insertion), ...plan.edits] : [...plan.edits];
@@ -255,6 +258,9 @@ function analyseRun(doc: DocView, rec: RunResult, states: Map<Instruction, Instr
   outcomes.push({ kind: 'rewrite', line, message: parts.join('; '), edits });
   rec.added = toAdd;
 }
+
+/** The longest line a one-line RUN may grow to with its mounts (hadolint and BuildKit's docs wrap long RUNs). */
+const MAX_LINE = 120;
 
 /** `--mount=type=cache,target=…` with sharing=locked for system package managers and uid/gid for a non-root user. */
 function mountFlag(mt: Mount, user: ResolvedUser): string {

@@ -1,3 +1,4 @@
 # syntax=docker/dockerfile:1
 FROM debian:bookworm
-RUN --mount=type=cache,target=/var/cache/apt,sharing=locked apt-get install -oDir::Cache::Archives=/var/cache/apt/kept/ -y curl
+RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
+    apt-get install -oDir::Cache::Archives=/var/cache/apt/kept/ -y curl

@@ -1,4 +1,6 @@
 # syntax=docker/dockerfile:1
 FROM debian:bookworm
-RUN --mount=type=cache,target=/var/cache/apt,sharing=locked apt-get update && apt-get install -oDir::Cache::Archives=/var/cache/apt/kept/ -y curl
-RUN --mount=type=cache,target=/var/cache/apt,sharing=locked apt-get install -oDir::Cache::Archives=/var/cache/apt/kept/ -y git
+RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
+    apt-get update && apt-get install -oDir::Cache::Archives=/var/cache/apt/kept/ -y curl
+RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
+    apt-get install -oDir::Cache::Archives=/var/cache/apt/kept/ -y git

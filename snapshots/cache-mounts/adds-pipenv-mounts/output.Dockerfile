@@ -1,4 +1,6 @@
 # syntax=docker/dockerfile:1
 FROM python:3.12-slim
 RUN --mount=type=cache,target=/root/.cache/pip pip install pipenv
-RUN --mount=type=cache,target=/root/.cache/pipenv --mount=type=cache,target=/root/.cache/pip pipenv install --system --deploy
+RUN --mount=type=cache,target=/root/.cache/pipenv \
+    --mount=type=cache,target=/root/.cache/pip \
+    pipenv install --system --deploy
