@@ -90,7 +90,7 @@ batch('CI: --check --format sarif exits 1, lists every pending change, and valid
     // GitHub annotations for the same run
     const gh = cli(['--check', '--format', 'github'], dir, { CI: 'true' });
     assert.is(gh.status, 1);
-    assert.ok(gh.stdout.includes('::warning file=services/gateway/Dockerfile,line=3,col=1,endLine=3,title=dockeropt non-root [runtime]::added USER 10001'), gh.stdout);
+    assert.ok(gh.stdout.includes('::warning file=services/gateway/Dockerfile,line=3,col=1,endLine=3,title=dockeropt non-root [runtime]::adds USER 10001'), gh.stdout);
   } finally {
     teardown(dir);
   }

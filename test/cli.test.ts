@@ -30,7 +30,7 @@ dry('prints a labelled unified diff and a summary, writes nothing, exits 0', () 
   const dir = tree({ 'svc/Dockerfile': MERGEABLE });
   const r = cli(M, dir);
   assert.is(r.status, 0, r.stderr);
-  assert.ok(r.stdout.includes('[build-only] merge-run:2 merged 2 consecutive RUN instructions'));
+  assert.ok(r.stdout.includes('[build-only] merge-run:2 merges 2 consecutive RUN instructions'));
   assert.ok(r.stdout.includes('--- a/svc/Dockerfile\n+++ b/svc/Dockerfile\n'));
   assert.ok(r.stdout.includes('-RUN apt-get update\n-RUN apt-get install -y curl\n+RUN apt-get update \\\n+    && apt-get install -y curl\n'));
   assert.ok(r.stdout.includes('1 file scanned: 1 would change, 0 unchanged, 0 failed'));
@@ -204,7 +204,7 @@ json('one JSON document with status, outcomes and diff per file', () => {
   assert.is(r.status, 2);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.files.map((f: { file: string; status: string }) => [f.file, f.status]), [['a/Dockerfile', 'changed'], ['b/Dockerfile', 'unchanged'], ['c/Dockerfile', 'error']]);
-  assert.equal(doc.files[0].outcomes, [{ transform: 'merge-run', line: 2, kind: 'rewrite', message: 'merged 2 consecutive RUN instructions (lines 2, 3) into one', safety: 'build-only' }]);
+  assert.equal(doc.files[0].outcomes, [{ transform: 'merge-run', line: 2, kind: 'rewrite', message: 'merges 2 consecutive RUN instructions (lines 2, 3) into one', safety: 'build-only' }]);
   assert.ok(doc.files[0].diff.startsWith('--- a/a/Dockerfile\n+++ b/a/Dockerfile\n@@'));
   assert.is(doc.files[1].outcomes[0].kind, 'refuse');
   assert.ok(doc.files[1].outcomes[0].reason.includes('`cd` changes the working directory'));

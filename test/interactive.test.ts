@@ -44,13 +44,13 @@ files('shows each changed file with its labelled changes and writes only the acc
   const dir = tree({ 'a/Dockerfile': MERGEABLE, 'b/Dockerfile': MERGEABLE, 'c/Dockerfile': 'FROM x\nRUN a && b\n' });
   const { result, out, questions } = await reviewed(dir, ['y', 'n']);
   assert.is(questions, 2);
-  assert.ok(out.includes('a/Dockerfile (1/3)\n  [build-only] merge-run:2 merged 2 consecutive RUN instructions'));
+  assert.ok(out.includes('a/Dockerfile (1/3)\n  [build-only] merge-run:2 merges 2 consecutive RUN instructions'));
   assert.ok(out.includes('--- a/a/Dockerfile\n+++ b/a/Dockerfile'));
   assert.is(read(dir, 'a/Dockerfile'), MERGED);
   assert.is(read(dir, 'b/Dockerfile'), MERGEABLE);
   assert.equal(result.files.map((f) => [f.file, f.status, Boolean(f.written)]), [['a/Dockerfile', 'changed', true], ['b/Dockerfile', 'changed', false], ['c/Dockerfile', 'unchanged', false]]);
   assert.is(result.summary.written, 1);
-  assert.ok(result.files[1]!.outcomes[0]!.message.startsWith('declined in review: merged'));
+  assert.ok(result.files[1]!.outcomes[0]!.message.startsWith('declined in review: merges'));
   cleanup(dir);
 });
 files('[a]ll accepts the rest of that transform\'s changes without asking', async () => {
@@ -119,9 +119,9 @@ changes('later passes ask for changes that accepted ones opened, and never re-as
 changes('the label shows runtime changes; [a]ll covers only that transform', async () => {
   const dir = tree({ 'a/Dockerfile': 'FROM a\nrun x\n', 'b/Dockerfile': 'FROM a\nrun x\n' });
   const { out, questions } = await reviewed(dir, ['a', 'n', 'y'], { transforms: [labelTransform, upperRun], perChange: true });
-  assert.ok(out.includes('[runtime] add-label:2 added a label'));
+  assert.ok(out.includes('[runtime] add-label:2 adds a label'));
   assert.is(questions, 3);
-  assert.ok(out.includes('b/Dockerfile:2: accepted (all of add-label) added a label'));
+  assert.ok(out.includes('b/Dockerfile:2: accepted (all of add-label) adds a label'));
   assert.is(read(dir, 'a/Dockerfile'), 'FROM a\nLABEL tested=yes\nrun x\n');
   assert.is(read(dir, 'b/Dockerfile'), 'FROM a\nLABEL tested=yes\nRUN x\n');
   cleanup(dir);

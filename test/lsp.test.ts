@@ -201,13 +201,13 @@ diag('every outcome of the CLI for the file, with its label, transform id as cod
       const diags = await c.diagnostics(uri);
       assertMatchesCli(diags, cliJson(dir, 'api/Dockerfile').outcomes);
       const rewrite = diags.find((d) => d.code === 'merge-run' && d.severity === 3)!;
-      assert.is(rewrite.message, '[build-only] merged 2 consecutive RUN instructions (lines 3, 4) into one');
+      assert.is(rewrite.message, '[build-only] merges 2 consecutive RUN instructions (lines 3, 4) into one');
       assert.equal(rewrite.range, { start: { line: 2, character: 0 }, end: { line: 3, character: 67 } }, 'the two RUN lines');
       const refusal = diags.find((d) => d.code === 'merge-run' && d.severity === 4)!;
       assert.ok(refusal.message.startsWith('[skipped] not merged with the RUN on line 7: `cd` changes the working directory'));
-      assert.ok(diags.some((d) => d.code === 'non-root' && d.message.startsWith('[runtime] added USER 1001 before CMD')));
+      assert.ok(diags.some((d) => d.code === 'non-root' && d.message.startsWith('[runtime] adds USER 1001 before CMD')));
       // cache-mounts mounts the RUN merge-run made: not a change of its own on this text
-      const mounts = diags.find((d) => d.code === 'cache-mounts' && d.message.includes('added cache mounts for apt'))!;
+      const mounts = diags.find((d) => d.code === 'cache-mounts' && d.message.includes('adds cache mounts for apt'))!;
       assert.ok(mounts.message.endsWith('(builds on an earlier change in this file, so it is offered only with "dockeropt: apply all build-only changes")'), mounts.message);
     });
   } finally { cleanup(dir); }
@@ -321,7 +321,7 @@ fixes('a quick fix is exactly the rewrite\'s edits: on a file with one change it
         const [d] = await c.diagnostics(uri);
         const acts = await c.actions(uri, { range: d!.range, diagnostics: [d!] });
         const fix = rewriteFix(acts, 'merge-run')!;
-        assert.is(fix.title, '[build-only] merge-run: merged 2 consecutive RUN instructions (lines 2, 3) into one');
+        assert.is(fix.title, '[build-only] merge-run: merges 2 consecutive RUN instructions (lines 2, 3) into one');
         assert.equal(fix.diagnostics, [d]);
         assert.is(fix.isPreferred, true);
         const out = c.apply(uri, fix);
@@ -354,12 +354,12 @@ fixes('quick fixes on a file with several changes: the same edits as the CLI\'s 
         }));
         assert.equal((fix.edit!.documentChanges![0] as { edits: TextEdit[] }).edits, want, id);
       }
-      assert.is(rewriteFix(acts, 'non-root')!.title, '[runtime] non-root: added USER 1001 before CMD: the base image debian (debian) runs as root');
+      assert.is(rewriteFix(acts, 'non-root')!.title, '[runtime] non-root: adds USER 1001 before CMD: the base image debian (debian) runs as root');
       assert.is(rewriteFix(acts, 'non-root')!.isPreferred, false);
       // the mounts on the RUN that merge-run made build on that merge: offered within fix-all only
-      const mounts = diags.find((d) => d.code === 'cache-mounts' && d.message.includes('added cache mounts'))!;
+      const mounts = diags.find((d) => d.code === 'cache-mounts' && d.message.includes('adds cache mounts'))!;
       const forMounts = quickFixes(await c.actions(uri, { range: mounts.range, diagnostics: [mounts] }));
-      const viaAll = forMounts.find((a) => a.title.startsWith('dockeropt: apply all build-only changes (this change builds on an earlier one: [build-only] cache-mounts: added cache mounts'))!;
+      const viaAll = forMounts.find((a) => a.title.startsWith('dockeropt: apply all build-only changes (this change builds on an earlier one: [build-only] cache-mounts: adds cache mounts'))!;
       assert.ok(viaAll, JSON.stringify(forMounts.map((a) => a.title)));
       assert.is(c.apply(uri, viaAll), cliWrite(dir, 'api/Dockerfile', EXAMPLE));
     });
@@ -411,7 +411,7 @@ fixes('fix-all: every build-only change (the CLI\'s plain --write); with runtime
       assert.is(all.title, 'dockeropt: apply all changes (runtime included)');
       assert.is(c.apply(uri, all), cliWrite(dir, 'api/Dockerfile', EXAMPLE, ['--runtime']));
       // a change that builds on another is now offered through fix-all, which includes it
-      const mounts = (await c.diagnostics(uri)).find((d) => d.code === 'cache-mounts' && d.message.includes('added cache mounts'))!;
+      const mounts = (await c.diagnostics(uri)).find((d) => d.code === 'cache-mounts' && d.message.includes('adds cache mounts'))!;
       assert.ok(mounts.message.endsWith('offered only with "dockeropt: apply all changes (runtime included)")'), mounts.message);
       // nothing left to do: no fix-all
       const done = await c.open(join(dir, 'done'), cliWrite(dir, 'api/Dockerfile', EXAMPLE, ['--runtime']));
@@ -456,7 +456,7 @@ fixes('the pragma is offered only where it works: not for a refusal the transfor
     assert.is(await offered(refusal), false, 'merge-run refuses whatever the comments say');
     const directive = diags.find((d) => d.code === 'cache-mounts' && d.message.includes('# syntax='))!;
     assert.is(await offered(directive), false, 'the directive goes above every instruction');
-    const mounts = diags.find((d) => d.code === 'cache-mounts' && d.message.includes('added cache mounts'))!;
+    const mounts = diags.find((d) => d.code === 'cache-mounts' && d.message.includes('adds cache mounts'))!;
     assert.is(await offered(mounts), true);
     // non-root puts USER above the comments before CMD; a pragma anywhere in them stops it (the CLI agrees)
     const user = diags.find((d) => d.code === 'non-root' && d.severity === 3)!;
@@ -496,7 +496,7 @@ config('didChangeConfiguration: only, skip and transform options apply as the CL
       diags = await p;
       assertMatchesCli(diags, cliJson(dir, 'api/Dockerfile', ['--skip', 'merge-run,runner-stage', '--user', '4242']).outcomes);
       const user = rewriteFix(await c.actions(uri), 'non-root')!;
-      assert.ok(user.title.startsWith('[runtime] non-root: added USER 4242'), user.title);
+      assert.ok(user.title.startsWith('[runtime] non-root: adds USER 4242'), user.title);
       // an unknown transform, a wrong option: said, and the settings in force stay
       const before = c.published.length;
       await c.configure({ dockeropt: { only: ['nope'] } });
@@ -506,7 +506,7 @@ config('didChangeConfiguration: only, skip and transform options apply as the CL
       await c.configure({ dockeropt: { runtime: 'yes' } });
       await c.until('an error message', () => c.messages.some((m) => m.message.includes('"runtime" must be true or false')));
       assert.is(c.published.length, before, 'no re-analysis for refused settings');
-      assert.ok(rewriteFix(await c.actions(uri), 'non-root')!.title.startsWith('[runtime] non-root: added USER 4242'));
+      assert.ok(rewriteFix(await c.actions(uri), 'non-root')!.title.startsWith('[runtime] non-root: adds USER 4242'));
     });
   } finally { cleanup(dir); }
 });

@@ -41,7 +41,7 @@ sarif('a pending rewrite is a warning with a fix; a refusal a note; a failed fil
   const { dir, doc } = await sarifOf({ 'a/Dockerfile': MERGEABLE, 'b/Dockerfile': 'FROM debian:12\nRUN cd /x\nRUN make\n', 'c/Dockerfile': 'FROM x\nRUN a\u0000\n' });
   const results = doc.runs[0].results as { ruleId: string; level: string; message: { text: string }; locations: { physicalLocation: { artifactLocation: { uri: string; uriBaseId: string }; region: Record<string, number> } }[]; fixes?: unknown[] }[];
   const merge = results.find((x) => x.ruleId === 'merge-run' && x.level === 'warning')!;
-  assert.ok(merge.message.text.startsWith('[build-only] merged 2 consecutive RUN'));
+  assert.ok(merge.message.text.startsWith('[build-only] merges 2 consecutive RUN'));
   assert.equal(merge.locations[0]!.physicalLocation.artifactLocation, { uri: 'a/Dockerfile', uriBaseId: '%SRCROOT%' });
   assert.ok(merge.fixes);
   const refusal = results.find((x) => x.ruleId === 'merge-run' && x.level === 'note')!;
@@ -108,7 +108,7 @@ gh('one workflow command per outcome, escaped, then a summary line', async () =>
   const dir = tree({ 'a,b/Dockerfile': MERGEABLE, 'c/Dockerfile': 'FROM debian:12\nRUN cd /x\nRUN make\n', 'd/Dockerfile': 'FROM x\nRUN a\u0000\n' });
   const r = await optimize({ cwd: dir, transforms: [mergeRun], config: false });
   const out = githubReport(r, { cwd: dir, root: dir }).split('\n');
-  assert.is(out[0], '::warning file=a%2Cb/Dockerfile,line=2,col=19,endLine=3,title=dockeropt merge-run [build-only]::merged 2 consecutive RUN instructions (lines 2, 3) into one');
+  assert.is(out[0], '::warning file=a%2Cb/Dockerfile,line=2,col=19,endLine=3,title=dockeropt merge-run [build-only]::merges 2 consecutive RUN instructions (lines 2, 3) into one');
   assert.ok(out[1]!.startsWith('::notice file=c/Dockerfile,line=2,title=dockeropt merge-run (not changed)::not merged with the RUN on line 3'));
   assert.ok(out[2]!.startsWith('::error file=d/Dockerfile,line=2,title=dockeropt%3A file failed::looks like a binary file'));
   assert.is(out[3], 'dockeropt: 3 files scanned: 1 would change, 1 unchanged, 1 failed');

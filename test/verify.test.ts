@@ -218,7 +218,7 @@ verify('a build-only change that changes the image is a bug: not written, an err
   // a transform that claims build-only but adds a file: what --verify exists to catch
   const planted: Transform = {
     id: 'planted', summary: 'adds a file, claiming build-only', safety: 'build-only', defaults: {},
-    apply: (doc) => (doc.text.includes('/planted') ? [] : [{ kind: 'rewrite', line: 1, message: 'added a RUN', edits: [insertAt(doc.text.length, 'RUN touch /planted\n')] }]),
+    apply: (doc) => (doc.text.includes('/planted') ? [] : [{ kind: 'rewrite', line: 1, message: 'adds a RUN', edits: [insertAt(doc.text.length, 'RUN touch /planted\n')] }]),
   };
   const d = dir({ 'Dockerfile': `${BB}CMD ["sh"]\n` });
   const result = await optimize({ cwd: d, transforms: [planted], write: true, config: false, verify: makeVerifier({ env: { ...process.env, ...h.env } }) });

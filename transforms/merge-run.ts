@@ -641,7 +641,7 @@ function joinGroup(doc: DocView, group: Analysed[]): Outcome {
   return {
     kind: 'rewrite',
     line: doc.lineOfNode(first),
-    message: `merged ${group.length} consecutive RUN instructions (lines ${group.map((g) => doc.lineOfNode(g.ins)).join(', ')}) into one`,
+    message: `merges ${group.length} consecutive RUN instructions (lines ${group.map((g) => doc.lineOfNode(g.ins)).join(', ')}) into one`,
     edits: joinEdits(doc, group),
   };
 }

@@ -304,7 +304,7 @@ function analyseStage(doc: DocView, opts: NonRootOptions, ctx: TransformContext<
   outcomes.push({
     kind: 'rewrite',
     line: doc.lineOf(edits[0]!.start),
-    message: `added USER ${opts.user} ${where}: ${why}${shipsBy}` + (chowned.length ? `; --chown=${opts.user}${group} on the COPY into a directory the app writes: ${chowned.join(', ')}` : ''),
+    message: `adds USER ${opts.user} ${where}: ${why}${shipsBy}` + (chowned.length ? `; --chown=${opts.user}${group} on the COPY into a directory the app writes: ${chowned.join(', ')}` : ''),
     edits,
   });
   if (copies.length > 0 && chowned.length === 0) {

@@ -1,7 +1,7 @@
 /**
  * Code actions for an analysed document:
  * - a `quickfix` per pending rewrite that stands alone, whose edit is exactly that rewrite's text edits
- *   (what `--write` would change for it), titled with its label: `[runtime] non-root: added USER …`;
+ *   (what `--write` would change for it), titled with its label: `[runtime] non-root: adds USER …`;
  * - for a rewrite that builds on an earlier change (see analyse.ts), a quick fix that applies fix-all,
  *   or every change when fix-all does not include it, saying so in its title;
  * - `dockeropt ignore=<id>` on the line above the instruction, offered only when the pipeline, run

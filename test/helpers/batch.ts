@@ -27,7 +27,7 @@ export const labelTransform: Transform = {
     if (doc.text.includes('LABEL tested=')) return [];
     const nl = doc.text.indexOf('\n');
     if (nl === -1) return [];
-    return [{ kind: 'rewrite', line: 2, message: 'added a label', edits: [insertAt(nl + 1, `LABEL tested=${String(ctx.options.value)}${doc.eol}`)] }];
+    return [{ kind: 'rewrite', line: 2, message: 'adds a label', edits: [insertAt(nl + 1, `LABEL tested=${String(ctx.options.value)}${doc.eol}`)] }];
   },
 };
 

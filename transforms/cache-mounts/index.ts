@@ -91,7 +91,7 @@ export const cacheMounts: Transform<CacheMountsOptions> = {
       else outcomes.push({
         kind: 'rewrite',
         line: 1,
-        message: `added the ${SYNTAX_DIRECTIVE} parser directive as the first line (RUN --mount needs the Dockerfile 1.2+ frontend)`,
+        message: `adds the ${SYNTAX_DIRECTIVE} parser directive as the first line (RUN --mount needs the Dockerfile 1.2+ frontend)`,
         edits: [insertAt(0, SYNTAX_DIRECTIVE + doc.eol)],
       });
     }
@@ -253,7 +253,7 @@ function analyseRun(doc: DocView, rec: RunResult, states: Map<Instruction, Instr
   verify(doc, ins, edits, toAdd.map((mt) => mountFlag(mt, user)), plan.expected);
 
   const parts: string[] = [];
-  if (toAdd.length) parts.push(`added cache mounts for ${[...new Set(toAdd.map((x) => label(x.eco)))].join(', ')} (${toAdd.map((x) => x.target).join(', ')})`);
+  if (toAdd.length) parts.push(`adds cache mounts for ${[...new Set(toAdd.map((x) => label(x.eco)))].join(', ')} (${toAdd.map((x) => x.target).join(', ')})`);
   parts.push(...new Set(plan.notes));
   outcomes.push({ kind: 'rewrite', line, message: parts.join('; '), edits });
   rec.added = toAdd;

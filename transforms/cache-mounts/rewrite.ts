@@ -117,7 +117,7 @@ export function planEdits(doc: DocView, view: ShellView, parsed: ParsedShell, al
     const args = t.sc.call.Args as ShNode[];
     for (const f of eco.dropFlags ?? []) {
       for (let i = t.at + 1; i < args.length; i++) {
-        if (t.sc.words[i] === f || (t.sc.words[i] ?? '').startsWith(f + '=')) { removeWord(t.sc, i, `${f}`); notes.push(`removed ${f}`); }
+        if (t.sc.words[i] === f || (t.sc.words[i] ?? '').startsWith(f + '=')) { removeWord(t.sc, i, `${f}`); notes.push(`removes ${f}`); }
       }
     }
     const assigns = (t.sc.call.Assigns ?? []) as ShNode[];
@@ -128,7 +128,7 @@ export function planEdits(doc: DocView, view: ShellView, parsed: ParsedShell, al
       const { start, end } = docRange(parsed.offset(a.Pos()), parsed.offset(next.Pos()));
       noComment(start, end, a.Name.Value);
       edits.push(removeRange(start, end));
-      notes.push(`removed ${a.Name.Value}`);
+      notes.push(`removes ${a.Name.Value}`);
     }
     eco.edit?.(t, commandEdits(t.sc), resolvers.get(t)!, ec);
   }
@@ -140,7 +140,7 @@ export function planEdits(doc: DocView, view: ShellView, parsed: ParsedShell, al
     if (ce && mounted.has(ce)) {
       if (ce === 'yarn' && !mounts.some((m) => m.eco === 'yarn' && m.target.includes('.cache/yarn'))) refuse('yarn cache clean in a Yarn 2+ project cleans the project cache; remove it by hand if it only cleans the global cache');
       removeCommand(c, c.words.join(' '));
-      notes.push(`removed ${c.words.join(' ')}`);
+      notes.push(`removes ${c.words.join(' ')}`);
       continue;
     }
     if (base(c.words[0]) !== 'rm') continue;
@@ -160,7 +160,7 @@ export function planEdits(doc: DocView, view: ShellView, parsed: ParsedShell, al
     const shown = inCache.map((p) => c.words[p.i] ?? '?').join(' ');
     if (inCache.length === paths.length) removeCommand(c, `rm ${shown}`);
     else for (const p of inCache.reverse()) removeWord(c, p.i, c.words[p.i] ?? 'an rm argument');
-    notes.push(`removed the clean-up of ${shown}`);
+    notes.push(`removes the clean-up of ${shown}`);
   }
 
   const expected: (string | null)[][] = [];

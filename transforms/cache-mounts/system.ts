@@ -66,7 +66,7 @@ export function apkEdit(t: ToolCmd, e: CommandEdits): void {
   const hasUpdate = t.sc.words.some((w) => w === '-U' || w === '--update-cache' || w === '--update');
   for (let i = t.at + 1; i < t.sc.words.length; i++) {
     if (t.sc.words[i] !== '--no-cache') continue;
-    if (hasUpdate) { e.removeWord(i, '--no-cache'); e.note('removed --no-cache'); }
+    if (hasUpdate) { e.removeWord(i, '--no-cache'); e.note('removes --no-cache'); }
     else { e.replaceWord(i, '--update-cache'); e.note('replaced --no-cache with --update-cache'); }
   }
 }
@@ -76,5 +76,5 @@ export function dnfEdit(t: ToolCmd, e: CommandEdits): void {
   if (t.sc.words.some((w) => w !== null && /^--setopt=keepcache=(1|true|True|yes)$/.test(w))) return;
   if (t.sc.words.some((w) => w !== null && /^--setopt=keepcache=/.test(w))) refuse(`${t.tool} is given --setopt=keepcache=0, which deletes downloaded packages`);
   e.insertAfter(t.at, '--setopt=keepcache=1');
-  e.note(`added --setopt=keepcache=1 to ${t.tool}`);
+  e.note(`adds --setopt=keepcache=1 to ${t.tool}`);
 }

@@ -495,7 +495,7 @@ function foldRun(doc: DocView, stage: Stage, index: number, states: Map<Instruct
   return {
     kind: 'rewrite',
     line,
-    message: `folded ${what} into ${said.join(' and ')}; ${foldedParts.size === nParts ? 'the RUN goes' : 'the command leaves the RUN'} (the files are no longer stored twice)`,
+    message: `folds ${what} into ${said.join(' and ')}; ${foldedParts.size === nParts ? 'the RUN goes' : 'the command leaves the RUN'} (the files are no longer stored twice)`,
     edits,
   };
 }

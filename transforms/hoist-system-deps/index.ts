@@ -329,7 +329,7 @@ function move(doc: DocView, cand: Candidate, after: Instruction, afterKw: string
     outcome: {
       kind: 'rewrite',
       line: from,
-      message: `moved the system package install (${cand.info.managers.join(', ')}) from line ${from} up to just after the ${afterKw} on line ${doc.lineOfNode(after)}`,
+      message: `moves the system package install (${cand.info.managers.join(', ')}) from line ${from} up to just after the ${afterKw} on line ${doc.lineOfNode(after)}`,
       edits: [removal, insertAt(at, block)],
     },
     removal,

@@ -243,7 +243,7 @@ async function apply(doc: DocView, ctx: TransformContext<PinDigestsOptions>): Pr
       let own: Platform | null = null;
       try { own = s.platformFlag.includes('$') ? null : parsePlatform(s.platformFlag); } catch { own = null; }
       if (!own || formatPlatform(own) !== formatPlatform(state.platform)) {
-        return { platform: null, note: `pinned the index, not the ${formatPlatform(state.platform)} manifest, because this FROM has its own --platform=${s.platformFlag}` };
+        return { platform: null, note: `pins the index, not the ${formatPlatform(state.platform)} manifest, because this FROM has its own --platform=${s.platformFlag}` };
       }
     }
     return { platform: state.platform, note: null };
@@ -335,11 +335,11 @@ async function apply(doc: DocView, ctx: TransformContext<PinDigestsOptions>): Pr
       const old = doc.text.slice(p.digestRange.start, p.digestRange.end);
       if (old === r.digest) continue;
       edit = replaceRange(p.digestRange.start, p.digestRange.end, r.digest);
-      message = `updated ${p.label}: the tag moved from ${short(old)} to ${describe(r, p.platformNote)} (--update)`;
+      message = `updates ${p.label}: the tag moved from ${short(old)} to ${describe(r, p.platformNote)} (--update)`;
     } else {
       const implied = p.ref.tag === null;
       edit = insertAt(p.insertAt, `${implied ? ':latest' : ''}@${r.digest}`);
-      message = `pinned ${p.label} to ${describe(r, p.platformNote)}`;
+      message = `pins ${p.label} to ${describe(r, p.platformNote)}`;
       if (implied) message += '; it has no tag, so latest was resolved: choose a real tag';
     }
     outcomes.push({ kind: 'rewrite', line: p.line, message, edits: [edit] });

@@ -160,7 +160,7 @@ export function planRunner(doc: DocView, opts: RunnerStageOptions): RunnerPlan |
     stageName,
     copies: recipe.copies,
     edits,
-    message: `added a runner stage FROM ${runner.image} that copies ${recipe.copies.map((c) => c.src).join(', ')} from stage ${stageName}${moved.length ? ` and takes over ${[...new Set(moved.map((m) => m.getKeyword()))].join(', ')}` : ''} (${recipe.what})`,
+    message: `adds a runner stage FROM ${runner.image} that copies ${recipe.copies.map((c) => c.src).join(', ')} from stage ${stageName}${moved.length ? ` and takes over ${[...new Set(moved.map((m) => m.getKeyword()))].join(', ')}` : ''} (${recipe.what})`,
     notes: recipe.notes,
   };
 }

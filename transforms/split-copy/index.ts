@@ -562,8 +562,8 @@ function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: P
     return {
       kind: 'rewrite', line: doc.lineOfNode(ins),
       message: bind
-        ? `bind-mounted the ${ecoNames} manifests (${names}) into a new \`${p0.plan.insert}\` and moved the full source after it, so the build on line ${runLine} reuses the downloaded dependencies when only the source changes (no manifest layer)`
-        : `copied the ${ecoNames} manifests (${names}) and ran \`${p0.plan.insert}\` before the source, so the build on line ${runLine} reuses the downloaded dependencies when only the source changes`,
+        ? `bind-mounts the ${ecoNames} manifests (${names}) into a new \`${p0.plan.insert}\` and moves the full source after it, so the build on line ${runLine} reuses the downloaded dependencies when only the source changes (no manifest layer)`
+        : `copies the ${ecoNames} manifests (${names}) and runs \`${p0.plan.insert}\` before the source, so the build on line ${runLine} reuses the downloaded dependencies when only the source changes`,
       edits,
     };
   }
@@ -594,7 +594,7 @@ function rewrite(doc: DocView, full: FullCopy, target: RunInfo, plans: { plan: P
   const how = p0.plan.mode === 'two-phase' ? ` with ${p0.plan.addFlags} (and \`${second}\` after the source)` : '';
   return {
     kind: 'rewrite', line: doc.lineOfNode(ins),
-    message: `${bind ? 'bind-mounted' : 'copied'} the ${ecoNames} manifests (${names}) ${bind ? 'into' : 'before'} ${installs} on line ${runLine}${how} and ${bind ? 'moved ' : ''}the full source after it${splitAt === -1 ? '' : ', splitting the rest of that RUN into a new RUN'}, so a source change no longer re-runs the install`,
+    message: `${bind ? 'bind-mounts' : 'copies'} the ${ecoNames} manifests (${names}) ${bind ? 'into' : 'before'} ${installs} on line ${runLine}${how} and ${bind ? 'moves ' : ''}the full source after it${splitAt === -1 ? '' : ', splitting the rest of that RUN into a new RUN'}, so a source change no longer re-runs the install`,
     edits,
   };
 }
