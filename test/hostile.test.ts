@@ -157,7 +157,7 @@ h('3,000 consecutive RUNs merge into one chain, which every transform then reads
   const r = await runPipeline(input, { transforms: selectTransforms() });
   const merged = r.outcomes.filter((o) => o.kind === 'rewrite' && o.transform === 'merge-run');
   assert.is(merged.length, 1);
-  assert.ok(merged[0]!.message.startsWith(`merged ${n} consecutive RUN instructions`), merged[0]!.message);
+  assert.ok(merged[0]!.message.startsWith(`merges ${n} consecutive RUN instructions (lines 2, 3, 4, …, ${n + 1}) into one`), merged[0]!.message);
   assert.is(r.text.split('\n').filter((l) => l.startsWith('RUN ')).length, 1);
   assert.ok(r.text.includes(`    && echo ${n - 1}\nUSER 1001\n`));
   const again = await runPipeline(r.text, { transforms: selectTransforms() });

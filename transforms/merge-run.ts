@@ -636,12 +636,15 @@ function joinReadsTheSame(doc: DocView, group: Analysed[]): boolean {
   return comments(parsed).join('\u0000') === group.flatMap((g) => comments(g.parsed!)).join('\u0000');
 }
 
+/** `3, 4, 5`, or for a long group `2, 3, 4, …, 3001` (a message stays readable). */
+const lineList = (lines: number[]): string => (lines.length <= 6 ? lines.join(', ') : `${lines.slice(0, 3).join(', ')}, …, ${lines[lines.length - 1]}`);
+
 function joinGroup(doc: DocView, group: Analysed[]): Outcome {
   const first = group[0]!.ins;
   return {
     kind: 'rewrite',
     line: doc.lineOfNode(first),
-    message: `merges ${group.length} consecutive RUN instructions (lines ${group.map((g) => doc.lineOfNode(g.ins)).join(', ')}) into one`,
+    message: `merges ${group.length} consecutive RUN instructions (lines ${lineList(group.map((g) => doc.lineOfNode(g.ins)))}) into one`,
     edits: joinEdits(doc, group),
   };
 }
