@@ -5,13 +5,15 @@
  * COPY lines put into the build stage must be source or build-only (by its name, per toolchain), or
  * compiled into the program (Go `//go:embed`, Rust `include_str!`/`include_bytes!`/`include_dir!`/
  * rust-embed `#[folder]`/sqlx `migrate!`, Java resources under `src/main/resources`, which the jar
- * holds); the first file that is neither refuses, named. An unknown context refuses too.
+ * holds); the first file that is neither refuses, named, and so does a file the start command names (a
+ * `-config /src/config.yaml`, even a source file such as a .proto). An unknown context refuses too.
  */
 import type { DocView } from '../../src/document.js';
 import type { Toolchain } from '../../src/base-images.js';
 import type { ContextFs } from '../../src/types.js';
 import { copiedFiles, type CopiedFile } from './context.js';
 import type { StageFacts } from './facts.js';
+import { resolve } from './common.js';
 import type { Refusal } from './recipe.js';
 
 /** Files no program reads at run time: version control, CI, editor and container files, docs, make files. */
@@ -52,6 +54,15 @@ export function sourceTreeProblem(doc: DocView, f: StageFacts, context: ContextF
   const spec = SOURCES[toolchain];
   const files = copiedFiles(doc, f, context, `whether the app reads files from the source tree at run time (templates, static files, migrations, config), which the runner would not have,`);
   if ('refuse' in files) return files;
+  // a path the start command names, in what the COPY lines put there: read at run time whatever its kind
+  for (const a of f.start.argv.slice(1)) {
+    if (a === null) continue;
+    const val = /^-[\w-]*=/.test(a) ? a.slice(a.indexOf('=') + 1) : a;
+    if (val === '' || val.startsWith('-')) continue;
+    const p = resolve(f.runtimeWorkdir ?? '/', val);
+    const hit = files.find((x) => x.image === p || x.image.startsWith(p + '/'));
+    if (hit) return { line: doc.lineOfNode(f.start.ins), refuse: `the start command names ${val}, which the build context's ${hit.ctx} (copied on line ${hit.line}) puts at ${hit.image}: the app reads it at run time, and the runner (only the ${spec.program}) would not have it; copy it into the runner yourself` };
+  }
   const embedded = toolchain === 'go' ? goEmbeds(files, context) : toolchain === 'rust' ? rustEmbeds(files, context) : [];
   const data = files.filter((x) => !BUILD_ONLY.some((re) => re.test(x.ctx)) && !spec.files.some((re) => re.test(x.ctx)) && !embedded.some((e) => e(x.ctx)));
   const first = data[0];
