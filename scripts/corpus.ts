@@ -3,9 +3,10 @@
  * ../shared/corpus/dockerfiles and fails on any crash, any output that no longer parses, any file a
  * second run would change again, and any file reported unchanged whose bytes changed.
  * Runtime changes: the default run (as a plain `--write`) must add no USER and no FROM to any file; the
- * run with runtime changes (`--runtime`) must add no USER to a base or toolchain image (the files of the
- * docker-library, adoptium, maven, gradle, composer, node, rust and golang image repositories). Both
- * counts are printed.
+ * run with runtime changes (`--runtime`) must add no USER and no FROM to a base or toolchain image (the
+ * files of the docker-library, adoptium, maven, gradle, composer, node, rust and golang image repositories,
+ * by SOURCES.tsv's repo column; the check fails when SOURCES.tsv names none of the files). Both counts are
+ * printed.
  * Uses BuildKit's own parser (bkparse) as the parse oracle when it is on PATH, dockerfile-utils otherwise.
  * Usage: npm run corpus [-- DIR] [--verbose]
  */
@@ -78,7 +79,10 @@ for (const name of readdirSync(dir).sort()) {
       tally.runtimeUser++;
       if (isBase) throw new Error(`--runtime added a USER to a base or toolchain image (${sources.get(name)})`);
     }
-    if (added(text, rt.text, 'FROM') > 0) tally.runtimeFrom++;
+    if (added(text, rt.text, 'FROM') > 0) {
+      tally.runtimeFrom++;
+      if (isBase) throw new Error(`--runtime added a FROM (a runner stage) to a base or toolchain image (${sources.get(name)})`);
+    }
     const rt2 = await runPipeline(rt.text, { ...opts, runtime: true });
     if (rt2.text !== rt.text) throw new Error(`not idempotent with --runtime (${rt2.outcomes.filter((o) => o.kind === 'rewrite').map((o) => `${o.transform}:${o.line}`).join(', ')})`);
   } catch (e) {
@@ -90,6 +94,11 @@ for (const name of readdirSync(dir).sort()) {
   }
 }
 rmSync(tmp, { recursive: true, force: true });
+// the base-image check must have had files to check: SOURCES.tsv names the corpus files by their file name
+if (sources.size > 0 && tally.baseFiles === 0) {
+  failed++;
+  problems.push('SOURCES.tsv names no file of the base and toolchain image repositories: the --runtime base-image check checked nothing');
+}
 for (const p of problems) console.error(`corpus: ${p}`);
 console.log(`corpus: ${files} files, ${changed} changed, ${refused} refused, ${rejected} rejected as invalid (the parser agrees), ${failed} failed${hasBkparse ? ' (parse oracle: bkparse)' : ' (parse oracle: dockerfile-utils)'}`);
 console.log(`corpus: USER added in ${tally.plainUser} files and FROM in ${tally.plainFrom} by default; with --runtime USER in ${tally.runtimeUser}, FROM in ${tally.runtimeFrom} (none of the ${tally.baseFiles} base and toolchain image files)`);

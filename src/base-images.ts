@@ -69,7 +69,10 @@ export interface BaseImageEntry {
   /** An image of the same software that runs as non-root, to suggest in a refusal. */
   nonRootVariant?: string;
   windows?: boolean;
-  /** A build toolchain image runner-stage knows how to split (when `slim` is not set). */
+  /**
+   * The toolchain runner-stage knows how to split: a full toolchain image, or (with `slim`) its slim
+   * variant, split only when the stage installs a compiler on it (the runner is then the same image).
+   */
   toolchain?: Toolchain;
   /** Already a runtime-only image (slim, alpine, JRE, distroless): nothing for runner-stage to strip. */
   slim?: boolean;
@@ -132,11 +135,11 @@ export const BASE_IMAGES: readonly BaseImageEntry[] = [
   // language toolchains (runner-stage recipes) and their slim runtimes
   { family: 'golang', names: ['golang'], defaultUser: 'root', uid: 0, toolchain: 'go', workdir: '/go',
     source: 'https://github.com/docker-library/golang (no USER; WORKDIR $GOPATH, /go)' },
-  { family: 'node (slim)', names: ['node'], tag: /(^|-)(slim|alpine)/, defaultUser: 'root', uid: 0, users: { node: 1000 }, slim: true,
+  { family: 'node (slim)', names: ['node'], tag: /(^|-)(slim|alpine)/, defaultUser: 'root', uid: 0, users: { node: 1000 }, slim: true, toolchain: 'node',
     source: 'https://github.com/nodejs/docker-node (slim and alpine variants; node uid 1000, no USER)' },
   { family: 'node', names: ['node'], defaultUser: 'root', uid: 0, users: { node: 1000 }, toolchain: 'node',
     source: 'https://github.com/nodejs/docker-node (Dockerfile: node uid 1000, no USER)' },
-  { family: 'python (slim)', names: ['python'], tag: /(^|-)(slim|alpine)/, defaultUser: 'root', uid: 0, slim: true,
+  { family: 'python (slim)', names: ['python'], tag: /(^|-)(slim|alpine)/, defaultUser: 'root', uid: 0, slim: true, toolchain: 'python',
     source: 'https://github.com/docker-library/python (slim and alpine variants; no USER)' },
   { family: 'python', names: ['python'], defaultUser: 'root', uid: 0, toolchain: 'python',
     source: 'https://github.com/docker-library/python (no USER)' },

@@ -3,7 +3,8 @@
  * - every produced Dockerfile (runner-stage and non-root snapshots) parses, and every `COPY --from=`
  *   names a stage defined before it and, for runner-stage, a path the recognised pattern produced
  *   (the plan's copy whose evidence is written on the input line it came from);
- * - runner-stage followed by non-root (the pipeline order) gives a slim runner that runs as non-root.
+ * - runner-stage followed by non-root (the pipeline order) gives a slim runner that runs as non-root, or
+ *   non-root refuses with its reason (the root runner of `--runner slim` listening on port 80).
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,7 +15,9 @@ import { runPipeline } from '../src/pipeline.js';
 import { isRootUser, lookupImage, parseImageRef } from '../src/base-images.js';
 import { planRunner, runnerStage } from '../transforms/runner-stage/index.js';
 import { nonRoot } from '../transforms/non-root.js';
-import { loadCases } from './helpers/fixtures.js';
+import { contextFs } from '../src/context-fs.js';
+import { intentOf } from '../src/build-context.js';
+import { loadCases, SNAPSHOTS } from './helpers/fixtures.js';
 
 const cases = loadCases().filter((c) => (c.transform === 'runner-stage' || c.transform === 'non-root') && c.output !== null);
 const errorsOf = (text: string) => validate(text).filter((d) => d.severity === 1).map((d) => d.message);
@@ -47,7 +50,8 @@ for (const c of cases) {
   });
   if (c.transform !== 'runner-stage') continue;
   produced(`${c.transform}/${c.name}: every COPY --from copies a path the recognised pattern produced`, () => {
-    const plan = planRunner(new DocView(c.input), { runner: null, ...(c.options ?? {}) } as Parameters<typeof planRunner>[1]);
+    const context = contextFs(c.contextDir);
+    const plan = planRunner(new DocView(c.input), { runner: null, ...(c.options ?? {}) } as Parameters<typeof planRunner>[1], { context, intent: intentOf(context, 'input.Dockerfile') });
     assert.ok(plan && !('refuse' in plan), 'the plan refuses a case that has an output');
     if (!plan || 'refuse' in plan) return;
     const inputLines = c.input.split('\n');
@@ -67,8 +71,8 @@ produced.run();
 
 const pair = suite('runner-stage then non-root');
 for (const c of loadCases().filter((x) => x.transform === 'runner-stage' && x.output !== null)) {
-  pair(`${c.name}: the runner runs as a non-root user, and a second run changes nothing`, async () => {
-    const opts = { transforms: [runnerStage, nonRoot], options: { 'runner-stage': { ...(c.options ?? {}) } }, runtime: true };
+  pair(`${c.name}: the runner runs as a non-root user (or non-root says why not), and a second run changes nothing`, async () => {
+    const opts = { transforms: [runnerStage, nonRoot], options: { 'runner-stage': { ...(c.options ?? {}) } }, runtime: true, file: 'input.Dockerfile', buildContext: contextFs(c.contextDir) };
     const once = await runPipeline(c.input, opts);
     assert.equal(errorsOf(once.text), []);
     const stages = new DocView(once.text).stages();
@@ -81,7 +85,9 @@ for (const c of loadCases().filter((x) => x.transform === 'runner-stage' && x.ou
       assert.match(last, /^\d+$/, 'the USER non-root adds is numeric');
     } else {
       const entry = lookupImage(parseImageRef(final.from.getImage()!)!);
-      assert.ok(entry && entry.uid !== 0, `no USER and the runner ${final.from.getImage()} runs as root`);
+      // a root runner non-root refuses (a port below 1024): it must say so
+      const refused = once.outcomes.find((o) => o.transform === 'non-root' && o.kind === 'refuse');
+      assert.ok((entry && entry.uid !== 0) || refused, `no USER, the runner ${final.from.getImage()} runs as root, and non-root does not say why`);
     }
     const twice = await runPipeline(once.text, opts);
     assert.is(twice.text, once.text);
@@ -90,7 +96,8 @@ for (const c of loadCases().filter((x) => x.transform === 'runner-stage' && x.ou
 }
 pair('node service: USER 1001 lands in the runner, before its CMD', async () => {
   const input = ['FROM node:20', 'WORKDIR /app', 'COPY package*.json ./', 'RUN npm ci', 'COPY . .', 'EXPOSE 3000', 'CMD ["node", "server.js"]', ''].join('\n');
-  const r = await runPipeline(input, { transforms: [runnerStage, nonRoot], runtime: true });
+  // the build context of the splits-node case: package.json, a package-lock.json whose one install script is esbuild's
+  const r = await runPipeline(input, { transforms: [runnerStage, nonRoot], runtime: true, buildContext: contextFs(`${SNAPSHOTS}runner-stage/splits-node/context`) });
   assert.is(r.text, [
     'FROM node:20 AS build', 'WORKDIR /app', 'COPY package*.json ./', 'RUN npm ci', 'COPY . .', '',
     'FROM node:20-slim', 'WORKDIR /app', 'COPY --from=build /app /app', 'EXPOSE 3000', 'USER 1001', 'CMD ["node", "server.js"]', '',

@@ -4,6 +4,7 @@
  */
 import type { Flag, Instruction, ModifiableInstruction } from 'dockerfile-ast';
 import type { DocView } from '../../src/document.js';
+import { parseShell, runShellView, simpleCommands } from '../../src/shell.js';
 import type { Cmd, StageFacts } from './facts.js';
 import type { Refusal, RunnerCopy } from './recipe.js';
 
@@ -43,6 +44,27 @@ function packageProblem(c: Cmd): string | null {
   const runtime = pkgs.filter((p) => p === null || !BUILD_ONLY_PACKAGES.has(p.replace(/[=<>].*$/, '')));
   if (runtime.length === 0) return null;
   return `the RUN installs system packages (${runtime.map((p) => p ?? '<variable>').join(' ')}) that the app may need at run time; the runner image would not have them`;
+}
+
+/** Packages that install a compiler toolchain: a final stage that installs one builds and runs in one stage. */
+const COMPILER_PACKAGES = new Set(['gcc', 'g++', 'clang', 'build-essential', 'build-base', 'gcc-c++', 'cargo', 'rustc', 'golang', 'default-jdk']);
+
+/** The first compiler a RUN of the stage installs with a package manager (`apt-get install gcc`), with its line, or null. */
+export function compilerInstall(doc: DocView, ins: readonly Instruction[]): { pkg: string; line: number } | null {
+  for (const i of ins) {
+    if (i.getKeyword() !== 'RUN') continue;
+    const view = runShellView(doc, i);
+    const parsed = view ? parseShell(view.text) : null;
+    if (!view || !parsed || 'error' in parsed) continue;
+    for (const c of simpleCommands(parsed.file)) {
+      if (!PACKAGE_MANAGERS.has(base(c.words[0] ?? ''))) continue;
+      const sub = c.words.slice(1).find((w) => w !== null && !w.startsWith('-'));
+      if (sub !== 'install' && sub !== 'add') continue;
+      const pkg = c.words.find((w) => w !== null && COMPILER_PACKAGES.has(w.replace(/[=<>].*$/, '')));
+      if (pkg) return { pkg: pkg.replace(/[=<>].*$/, ''), line: doc.lineOf(view.toDoc(parsed.offset(c.call.Pos()))) };
+    }
+  }
+  return null;
 }
 
 export const unknownCommand = (c: Cmd, what: string): Refusal => ({

@@ -5,6 +5,7 @@
  */
 import type { DocView } from '../../src/document.js';
 import type { Edit } from '../../src/edits.js';
+import type { ContextFs } from '../../src/types.js';
 import type { StageFacts } from './facts.js';
 
 export type Refusal = { line: number; refuse: string };
@@ -33,4 +34,5 @@ export interface RecipeResult {
   chown?: boolean;
 }
 
-export type Recipe = (doc: DocView, f: StageFacts, runner: Runner) => RecipeResult | Refusal;
+/** `context` is the build context (unknown: root null), for recipes that read the files the build copies in. */
+export type Recipe = (doc: DocView, f: StageFacts, runner: Runner, context: ContextFs) => RecipeResult | Refusal;

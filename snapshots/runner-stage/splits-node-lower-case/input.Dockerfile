@@ -1,6 +1,6 @@
 from node:20-bookworm
 workdir /app
-copy package.json yarn.lock ./
-run yarn install --frozen-lockfile
+copy package.json package-lock.json ./
+run npm ci
 copy . .
 cmd ["node", "index.js"]

@@ -1,7 +1,7 @@
 from node:20-bookworm as build
 workdir /app
-copy package.json yarn.lock ./
-run yarn install --frozen-lockfile
+copy package.json package-lock.json ./
+run npm ci
 copy . .
 
 from node:20-bookworm-slim

@@ -19,7 +19,8 @@ export const goRecipe: Recipe = (doc, f, runner) => {
   const notes: { line: number; message: string }[] = [];
   const refusal = eachCommand(f, ['git'], (c, name) => {
     if (name !== 'go') return unknownCommand(c, 'Go binary');
-    if (c.words[1] !== 'build') return; // go mod download, go vet, go test, go generate, go install of tools
+    if (c.words[1] === 'generate' || c.words[1] === 'run') return { line: c.line, refuse: `go ${c.words[1]} runs a program that may write files the app reads at run time, which the runner (only the binary) would not have` };
+    if (c.words[1] !== 'build') return; // go mod download, go vet, go test, go install of tools
     let out: string | null = null;
     for (let k = 2; k < c.words.length; k++) {
       const w = c.words[k];

@@ -1,24 +1,21 @@
 /**
  * Python: python:X with pip into a venv (`python -m venv DIR` / `virtualenv DIR`, used through its own pip,
- * PATH or VIRTUAL_ENV) or into the system site-packages, every COPY inside the WORKDIR. Copies the venv
- * (or site-packages and /usr/local/bin) and the app directory.
+ * PATH or VIRTUAL_ENV), every COPY inside the WORKDIR. Copies the venv and the app directory. pip into the
+ * system site-packages refuses: wheels put data files and headers elsewhere under /usr/local (the data and
+ * headers schemes, https://packaging.python.org/en/latest/specifications/binary-distribution-format/),
+ * which no fixed list of copies covers, while in a venv every scheme is inside the venv directory.
  */
-import { tagParts } from '../../../src/base-images.js';
 import { appDirCopy, appDirProblem, base, eachCommand, norm, resolve, unknownCommand, within } from '../common.js';
 import type { Recipe, RunnerCopy } from '../recipe.js';
 
-/**
- * Where the python images keep the interpreter's packages and scripts: they install Python under
- * /usr/local (https://github.com/docker-library/python).
- */
-const sitePackages = (xy: string) => `/usr/local/lib/python${xy}/site-packages`;
+/** Where the python images put the interpreter and its scripts (https://github.com/docker-library/python). */
 const SCRIPTS_DIR = '/usr/local/bin';
 /** pip subcommands that change nothing the runner copies. */
 const PIP_READ_ONLY = ['cache', 'config', 'list', 'freeze'];
 /** Start programs the slim runner does not have. */
 const BUILD_TOOLS = ['gcc', 'cc', 'g++', 'make', 'pip', 'pip3'];
 
-export const pythonRecipe: Recipe = (doc, f) => {
+export const pythonRecipe: Recipe = (doc, f, runner) => {
   const venvs: { dir: string; line: number; evidence: string }[] = [];
   const used = { system: null as { line: number } | null, venv: null as { dir: string; line: number; evidence: string } | null };
   const refusal = eachCommand(f, [], (c, name) => {
@@ -34,7 +31,7 @@ export const pythonRecipe: Recipe = (doc, f) => {
       return;
     }
     if (isPy && pyMod === 'compileall') return;
-    if (isPy && w[1] === 'manage.py' && w[2] === 'collectstatic') return;
+    if (isPy && w[1] === 'manage.py' && w[2] === 'collectstatic') return { line: c.line, refuse: 'manage.py collectstatic writes STATIC_ROOT, which the settings name and which may be outside the app directory the runner copies' };
     const isPip = /^pip[\d.]*$/.test(name) || (isPy && pyMod === 'pip');
     if (!isPip) return unknownCommand(c, 'Python environment');
     const args = (isPy ? w.slice(3) : w.slice(1));
@@ -61,7 +58,8 @@ export const pythonRecipe: Recipe = (doc, f) => {
   });
   if (refusal) return refusal;
   const { system, venv: venvUsed } = used;
-  if (!venvUsed && !system) return { line: doc.lineOfNode(f.stage.from), refuse: 'no pip install found, so what the app needs cannot be told' };
+  if (system) return { line: system.line, refuse: `pip installs into the system site-packages: a package's data files and headers (the wheel's data and headers schemes) go elsewhere under /usr/local, outside what a runner can copy, so the runner may lack what the app reads; install into a venv (python -m venv /opt/venv) so everything lands in one directory` };
+  if (!venvUsed) return { line: doc.lineOfNode(f.stage.from), refuse: 'no pip install found, so what the app needs cannot be told' };
   const appDir = f.runtimeWorkdir;
   if (appDir === null || appDir === '/') return { line: doc.lineOfNode(f.start.ins), refuse: 'there is no WORKDIR, so the app directory cannot be told; set a WORKDIR' };
   const copiesProblem = appDirProblem(doc, f, appDir);
@@ -69,21 +67,18 @@ export const pythonRecipe: Recipe = (doc, f) => {
   const prog = base(f.start.argv[0]!);
   if (BUILD_TOOLS.includes(prog)) return { line: doc.lineOfNode(f.start.ins), refuse: `the start command runs ${prog}, a build tool the runner does not have` };
   const copies: RunnerCopy[] = [];
-  if (venvUsed) copies.push({ src: venvUsed.dir, dest: venvUsed.dir, line: venvUsed.line, evidence: venvUsed.evidence });
-  if (system) {
-    const v = tagParts(f.ref.tag).version.split('.');
-    if (v.length < 2) return { line: doc.lineOfNode(f.stage.from), refuse: `pip installs into the system site-packages, whose path (pythonX.Y) the tag ${f.ref.tag || 'latest'} does not fix; use a tag like python:3.12` };
-    const xy = `${v[0]}.${v[1]}`;
-    const fromLine = doc.lineOfNode(f.stage.from);
-    copies.push({ src: sitePackages(xy), dest: sitePackages(xy), line: fromLine, evidence: xy });
-    copies.push({ src: SCRIPTS_DIR, dest: SCRIPTS_DIR, line: fromLine, evidence: f.ref.name });
-  }
+  copies.push({ src: venvUsed.dir, dest: venvUsed.dir, line: venvUsed.line, evidence: venvUsed.evidence });
   if (!copies.some((c) => within(appDir, c.src))) copies.push(appDirCopy(doc, f, appDir, doc.lineOfNode(f.start.ins)));
   return {
     copies,
     edits: [],
-    notes: [{ line: (venvUsed ?? system)!.line, message: 'packages built from source against libraries of the full python image (e.g. psycopg2 against libpq) would fail in the slim runner; run the image\'s tests' }],
-    what: venvUsed ? `Python: pip into the venv ${venvUsed.dir}` : 'Python: pip into the system site-packages',
+    notes: [{
+      line: venvUsed.line,
+      message: runner.image === f.stage.from.getImage()
+        ? 'packages built from source need the shared libraries the compiler install pulled in (e.g. libstdc++ for C++ extensions), which the runner does not have; run the image\'s tests'
+        : 'packages built from source against libraries of the full python image (e.g. psycopg2 against libpq) would fail in the slim runner; run the image\'s tests',
+    }],
+    what: `Python: pip into the venv ${venvUsed.dir}`,
     chown: true,
   };
 };

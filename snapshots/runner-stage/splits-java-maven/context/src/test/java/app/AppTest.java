@@ -1,0 +1,2 @@
+package app;
+class AppTest {}

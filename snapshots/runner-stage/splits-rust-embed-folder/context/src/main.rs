@@ -1,0 +1,4 @@
+#[derive(rust_embed::RustEmbed)]
+#[folder = "static/"]
+struct Assets;
+fn main() { sqlx::migrate!(); }
