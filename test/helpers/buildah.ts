@@ -222,7 +222,7 @@ let harness: BuildahHarness | null = null;
 
 /**
  * The test process's own store with every base image (busybox, debian:12, node:20, node:20-slim)
- * available; removes when the process exits.
+ * available; removed when the process exits.
  */
 export function baseImages(): BuildahHarness {
   if (harness) return harness;
