@@ -81,10 +81,13 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
   // restate the first pass's, or describe the pipeline's own output, e.g. "already multi-stage").
   const outcomes: ReportedOutcome[] = [];
   for (let pass = 1; ; pass++) {
-    const r = await runPass(text, hasBom ? { ...opts, bom: true } : opts, (pass - 1) * opts.transforms.length);
+    const dropped = outcomes.some((o) => o.kind === 'rewrite' && o.dropsBom);
+    const r = await runPass(text, hasBom && !dropped ? { ...opts, bom: true } : opts, (pass - 1) * opts.transforms.length);
     outcomes.push(...(pass === 1 ? r.outcomes : r.outcomes.filter((o) => o.kind === 'rewrite')));
     if (r.text === text) {
-      return { text: hasBom ? BOM + text : text, outcomes: sortOutcomes(outcomes), ignored: false, ...(warnings.length ? { warnings } : {}) };
+      // the BOM stays unless an applied rewrite removes it (cache-mounts' --drop-bom)
+      const bom = hasBom && !outcomes.some((o) => o.kind === 'rewrite' && o.dropsBom);
+      return { text: bom ? BOM + text : text, outcomes: sortOutcomes(outcomes), ignored: false, ...(warnings.length ? { warnings } : {}) };
     }
     if (pass === MAX_PASSES) {
       throw new InternalError(`the transforms did not settle after ${MAX_PASSES} passes (last changes: ${r.outcomes.filter((o) => o.kind === 'rewrite').map((o) => `${o.transform}:${o.line}`).join(', ')})`);
@@ -161,7 +164,7 @@ async function runPass(input: string, opts: PipelineOptions & { bom?: boolean },
         continue;
       }
       edits.push(...o.edits);
-      outcomes.push({ transform: t.id, kind: 'rewrite', line: o.line, message: o.message, safety, edits: o.edits, step });
+      outcomes.push({ transform: t.id, kind: 'rewrite', line: o.line, message: o.message, safety, edits: o.edits, step, ...(o.dropsBom ? { dropsBom: true as const } : {}) });
     }
     if (edits.length === 0) continue;
     try {

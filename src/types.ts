@@ -9,7 +9,7 @@ export type Safety = 'build-only' | 'runtime';
 
 /** A transform's answer for one site it looked at. Lines are 1-based. */
 export type Outcome =
-  | { kind: 'rewrite'; line: number; message: string; edits: Edit[]; safety?: Safety }
+  | { kind: 'rewrite'; line: number; message: string; edits: Edit[]; safety?: Safety; /** The file's UTF-8 BOM goes too (the edits cannot say so: they address the text after it). */ dropsBom?: true }
   | { kind: 'refuse'; line: number; reason: string }
   | { kind: 'note'; line: number; message: string }
   /** Something the transform needed failed (e.g. a registry lookup): that site is left as it was, and the run exits 2. */
@@ -101,6 +101,8 @@ export interface ReportedOutcome {
   step?: number;
   /** A `runtime` rewrite held back (reported as a note): written only with `--runtime`. */
   held?: boolean;
+  /** An applied rewrite that also removes the file's UTF-8 BOM. */
+  dropsBom?: true;
 }
 
 export type FileStatus = 'changed' | 'unchanged' | 'ignored' | 'error';

@@ -244,6 +244,33 @@ syntax('is not added by default; --syntax-directive adds it; after a UTF-8 BOM t
   assert.ok(bom.stdout.includes('# syntax=docker/dockerfile:1 is not added: the file starts with a UTF-8 byte-order mark'), bom.stdout);
   cleanup(dir);
 });
+syntax('--drop-bom removes the BOM only when the directive is added, so BuildKit sees it; a second run changes nothing', () => {
+  const dir = tree({ 'bom/Dockerfile': '\ufeff' + APT, 'other/Dockerfile': '\ufeffFROM debian:12\nRUN echo hi\n' });
+  const w = cli(['--only', 'cache-mounts', '--syntax-directive', '--drop-bom', '--write', '.'], dir);
+  assert.is(w.status, 0, w.stderr);
+  const out = readFileSync(join(dir, 'bom/Dockerfile'), 'utf8');
+  assert.ok(out.startsWith('# syntax=docker/dockerfile:1\nFROM debian:12\n'), JSON.stringify(out));
+  // nothing to add there: its BOM stays
+  assert.is(readFileSync(join(dir, 'other/Dockerfile'), 'utf8'), '\ufeffFROM debian:12\nRUN echo hi\n');
+  const again = cli(['--only', 'cache-mounts', '--syntax-directive', '--drop-bom', '--check', '.'], dir);
+  assert.is(again.status, 0, again.stdout + again.stderr);
+  // without --syntax-directive the option does nothing
+  const d2 = tree({ Dockerfile: '\ufeff' + APT });
+  cli(['--only', 'cache-mounts', '--drop-bom', '--write', '.'], d2);
+  assert.ok(readFileSync(join(d2, 'Dockerfile'), 'utf8').startsWith('\ufeffFROM debian:12\nRUN --mount=type=cache'));
+  cleanup(dir); cleanup(d2);
+});
+syntax('a one-line RUN whose mounts would make it longer than 120 characters gets them on continuation lines', () => {
+  const long = 'FROM python:3.12\nRUN apt-get update && apt-get install -y --no-install-recommends build-essential libpq-dev curl git && pip install --no-cache-dir -r requirements.txt\n';
+  const dir = tree({ Dockerfile: long, 'requirements.txt': 'flask\n' });
+  const r = cli(['--only', 'cache-mounts', 'Dockerfile'], dir);
+  assert.is(r.status, 0, r.stderr);
+  const added = r.stdout.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++'));
+  assert.ok(added.length >= 3, r.stdout);
+  assert.ok(added.every((l) => l.length <= 121 || !l.includes('--mount')), r.stdout);
+  assert.ok(added[0]!.startsWith('+RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\'), r.stdout);
+  cleanup(dir);
+});
 syntax.run();
 
 const stdin = suite('cli: --stdin-filepath, --print-config, .gitignore, --help, interactive');

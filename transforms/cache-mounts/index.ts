@@ -57,9 +57,10 @@ export const cacheMounts: Transform<CacheMountsOptions> = {
   id: 'cache-mounts',
   summary: 'Add BuildKit cache mounts to package-manager RUNs at the path the tool really uses, and drop what empties the cache',
   safety: 'build-only',
-  defaults: { noSyntaxDirective: false, syntaxDirective: false },
+  defaults: { noSyntaxDirective: false, syntaxDirective: false, dropBom: false },
   flags: {
     'syntax-directive': { key: 'syntaxDirective', type: 'boolean', help: 'add "# syntax=docker/dockerfile:1" where a cache mount is added (only builders older than Docker 23 need it)' },
+    'drop-bom': { key: 'dropBom', type: 'boolean', help: 'with --syntax-directive, in a file that starts with a UTF-8 BOM: remove the BOM, so that BuildKit sees the directive' },
     'no-syntax-directive': { key: 'noSyntaxDirective', type: 'boolean', help: 'never add the syntax directive (wins over --syntax-directive; the default since Docker 23 needs none)' },
   },
   apply(doc, ctx) {
@@ -87,7 +88,15 @@ export const cacheMounts: Transform<CacheMountsOptions> = {
     const outcomes = runs.flatMap((r) => r.outcomes);
     if (ctx.options.syntaxDirective && !ctx.options.noSyntaxDirective && outcomes.some((o) => o.kind === 'rewrite') && !hasSyntaxDirective(doc)) {
       // BuildKit's parser skips a UTF-8 BOM, but its syntax detection does not: a directive after it is never seen
-      if (ctx.bom) outcomes.push({ kind: 'note', line: 1, message: `${SYNTAX_DIRECTIVE} is not added: the file starts with a UTF-8 byte-order mark, after which BuildKit does not see a syntax directive; remove the BOM to add it` });
+      if (ctx.bom && ctx.options.dropBom) {
+        outcomes.push({
+          kind: 'rewrite',
+          line: 1,
+          message: `adds the ${SYNTAX_DIRECTIVE} parser directive as the first line and removes the UTF-8 byte-order mark before it (BuildKit does not see a directive after a BOM; --drop-bom)`,
+          edits: [insertAt(0, SYNTAX_DIRECTIVE + doc.eol)],
+          dropsBom: true,
+        });
+      } else if (ctx.bom) outcomes.push({ kind: 'note', line: 1, message: `${SYNTAX_DIRECTIVE} is not added: the file starts with a UTF-8 byte-order mark, after which BuildKit does not see a syntax directive; remove the BOM (--drop-bom) to add it` });
       else outcomes.push({
         kind: 'rewrite',
         line: 1,

@@ -9,6 +9,8 @@ export interface CacheMountsOptions {
   noSyntaxDirective: boolean;
   /** Add `# syntax=docker/dockerfile:1` where a cache mount is added (default false: Docker 23+ needs none). */
   syntaxDirective: boolean;
+  /** With syntaxDirective, in a file with a UTF-8 BOM: remove the BOM so the directive is seen. */
+  dropBom: boolean;
   [key: string]: unknown;
 }
 
