@@ -55,7 +55,7 @@ export const IMAGES = {
 } as const;
 
 export interface BuildahHarness {
-  /** The environment dockeropt (and buildah) must run with: the private store and registries.conf. */
+  /** The environment dockeropt (and buildah) must run with: the private store, registries.conf, chroot isolation, TMPDIR. */
   env: Record<string, string>;
   /** Runs buildah in the private store (synchronously). */
   buildah(args: string[]): SpawnSyncReturns<string>;
