@@ -218,7 +218,8 @@ const children = new Set<number>();
 
 /** Ends the dockeropt processes still running: SIGTERM (they stop their own builds), then SIGKILL after 10 s. */
 function stopChildren(): void {
-  const alive = (pid: number) => { try { process.kill(-pid, 0); return true; } catch { return false; } };
+  // a child that ended is a zombie until this (blocked) process reaps it: that counts as ended
+  const alive = (pid: number) => { try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
   for (const pid of children) try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }
   const deadline = Date.now() + 10_000;
   while ([...children].some(alive) && Date.now() < deadline) spawnSync('sleep', ['0.2']);
