@@ -426,17 +426,37 @@ export async function image(tag: string): Promise<Image> {
 }
 
 /** JSON with object keys sorted. */
-function canonical(v: unknown): string {
+function canonical(v: unknown): string | undefined {
   return JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as object).sort(([p], [q]) => (p < q ? -1 : 1))) : x));
 }
 
+/** What a test compares: verify's options, and the paths its own rules let differ. */
+export interface ImageComparison extends CompareOptions {
+  /**
+   * Paths whose entries may differ between two builds of the same Dockerfile (time stamps), as the test
+   * names them with its reason: verify's rules still compare their type, mode and owner.
+   */
+  unstable?: readonly RegExp[];
+}
+
 /**
- * The differences between two images, one line each as `dockeropt verify` prints them (empty when
- * identical): verify's config and tree comparison (every file difference listed, none grouped), and
- * then the whole OCI config, so a field verify does not compare cannot differ unseen either.
+ * The differences between two images, one line each (empty when identical): first verify's config and
+ * tree comparison as `dockeropt verify` prints it (every file difference listed, none grouped), then
+ * what verify's rules pass over (the builder's mount points, the content of files that change on every
+ * build) unless the test names it `unstable`, then the whole OCI config; so no file or config field can
+ * differ unseen.
  */
-export function compareImages(a: Image, b: Image, o: CompareOptions = {}): string[] {
-  const lines = [...compareConfig(a.config, b.config), ...compareTrees(a.tree, b.tree, { maxFileLines: Number.MAX_SAFE_INTEGER, ...o }).differences].map(differenceLine);
+export function compareImages(a: Image, b: Image, o: ImageComparison = {}): string[] {
+  const { unstable = [], ...verifyOptions } = o;
+  const verified = compareTrees(a.tree, b.tree, { maxFileLines: Number.MAX_SAFE_INTEGER, ...verifyOptions }).differences;
+  const lines = [...compareConfig(a.config, b.config), ...verified].map(differenceLine);
+  const seen = new Set(verified.map((d) => (d.kind === 'file' ? d.path : '')));
+  const under = (p: string, dirs: readonly string[] = []) => dirs.some((d) => p === d || p.startsWith(`${d}/`));
+  for (const p of [...new Set([...a.tree.keys(), ...b.tree.keys()])].sort()) {
+    if (seen.has(p) || unstable.some((r) => r.test(p)) || under(p, o.skip) || under(p, o.cacheTargets) || under(p, o.mountPoints)) continue;
+    const x = a.tree.get(p), y = b.tree.get(p);
+    if (canonical(x) !== canonical(y)) lines.push(`~ ${p} (passed over by verify's rules): ${canonical(x) ?? 'absent'} -> ${canonical(y) ?? 'absent'}`);
+  }
   if (canonical(a.ociConfig) !== canonical(b.ociConfig)) lines.push(`config (all fields): ${canonical(a.ociConfig)} -> ${canonical(b.ociConfig)}`);
   return lines;
 }
