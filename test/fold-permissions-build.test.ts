@@ -1,22 +1,30 @@
 /**
  * fold-permissions proven with a real build: the original and the rewritten Dockerfile are built with
- * Debian's buildah (chroot isolation) from a local FROM-scratch busybox image, and the two images must
- * have identical files (type, mode incl. special bits, uid:gid, size, sha256, symlink target) and
- * config, with the rewritten one smaller and with fewer layers (a fold out of a chain with a comment
- * line after it included). A deliberately wrong fold (a rounded
- * mode) is built too, to show the comparison sees a one-bit difference.
+ * Debian's buildah (chroot isolation; test/helpers/buildah.ts) from the local busybox image plus the
+ * user and group the Dockerfile chowns to, and the two images must show no difference under
+ * `dockeropt verify`'s comparison (type, mode incl. special bits, uid:gid, size, sha256, symlink target;
+ * config) and have the same whole config, with the rewritten one smaller and with fewer layers (a fold
+ * out of a chain with a comment line after it included). A deliberately wrong fold (a rounded mode) is
+ * built too, to show the comparison sees a one-bit difference.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from '../src/pipeline.js';
 import { contextFs } from '../src/context-fs.js';
 import { foldPermissions } from '../transforms/fold-permissions/index.js';
-import { BASE, startHarness, type Image } from './helpers/buildah-busybox.js';
+import { IMAGES, build, compareImages, derive, image, scratchDir } from './helpers/buildah.js';
 
 const test = suite('fold-permissions build');
+
+// busybox plus a user and a group to chown to, and the directories the Dockerfile copies into
+const BASE = derive(IMAGES.busybox, 'localhost/fold-busybox:latest', (root) => {
+  const add = (f: string, lines: string) => writeFileSync(join(root, f), readFileSync(join(root, f), 'utf8') + lines);
+  add('etc/passwd', 'app:x:1000:1000:app:/home/app:/bin/sh\n');
+  add('etc/group', 'staff:x:50:\napp:x:1000:\n');
+  for (const d of ['opt', 'srv']) mkdirSync(join(root, d), { recursive: true });
+});
 
 const FILES: [string, string | Buffer, number][] = [
   ['run.sh', '#!/bin/sh\necho run\n', 0o640],
@@ -57,60 +65,36 @@ USER app
 CMD ["sh"]
 `;
 
-const compare = (a: Image, b: Image): string[] => {
-  const diffs: string[] = [];
-  const bm = new Map(b.tree.map((e) => [e.path, e]));
-  for (const e of a.tree) {
-    const o = bm.get(e.path);
-    if (!o) diffs.push(`- ${e.path}`);
-    else if (JSON.stringify(o) !== JSON.stringify(e)) diffs.push(`~ ${e.path}: ${JSON.stringify(e)} -> ${JSON.stringify(o)}`);
-    bm.delete(e.path);
-  }
-  for (const p of bm.keys()) diffs.push(`+ ${p}`);
-  if (JSON.stringify(a.config) !== JSON.stringify(b.config)) diffs.push(`config: ${JSON.stringify(a.config)} -> ${JSON.stringify(b.config)}`);
-  return diffs;
-};
-
 test('the folded Dockerfile builds an identical, smaller image', async () => {
-  const ctx = mkdtempSync(join(tmpdir(), 'dockeropt-fold-ctx-'));
-  try {
-    for (const [name, content, mode] of FILES) {
-      writeFileSync(join(ctx, name), content);
-      chmodSync(join(ctx, name), mode); // git keeps only 644/755: the modes are set here
-    }
-    const r = await runPipeline(DOCKERFILE, { transforms: [foldPermissions], buildContext: contextFs(ctx), file: 'Dockerfile' });
-    const rewrites = r.outcomes.filter((o) => o.kind === 'rewrite');
-    assert.equal(r.outcomes.filter((o) => o.kind !== 'rewrite').map((o) => o.message), [], 'no refusal');
-    assert.is(rewrites.length, 5);
-    // the exact flags
-    for (const flag of ['COPY --chmod=751 run.sh', 'COPY --chown=app:app --chmod=600 conf.txt', 'COPY --chmod=744 data.bin', 'COPY --chown=1000:0 tool',
-      'COPY --chown=0:staff notes.txt', 'COPY --chmod=770 --chown=app:app a.txt', 'COPY --chown=0:app --chmod=640 b.txt', 'ADD --chmod=400 plain.txt', 'COPY --chmod=606 w.txt']) {
-      assert.ok(r.text.includes(flag), `~> ${flag} in:\n${r.text}`);
-    }
-    assert.not.ok(/chmod|chown|chgrp/.test(r.text.split('\n').filter((l) => !l.startsWith('COPY') && !l.startsWith('ADD')).join('\n')), r.text);
-
-    const h = startHarness();
-    try {
-      const before = h.build(DOCKERFILE, ctx, 'before');
-      const after = h.build(r.text, ctx, 'after');
-      assert.equal(compare(before, after), [], 'identical files, modes, owners and config');
-      assert.ok(after.size < before.size, `~> smaller: ${before.size} -> ${after.size} bytes`);
-      assert.ok(after.layers < before.layers, `~> fewer layers: ${before.layers} -> ${after.layers}`);
-      // the two copies of data.bin (300 kB) are gone at least
-      assert.ok(before.size - after.size >= 300_000, `~> saved ${before.size - after.size} bytes`);
-
-      // the comparison sees a one-bit difference: the last fold with 604 instead of the exact 606 (built
-      // on the cached layers of the rewritten file, so only the last steps run again)
-      const wrong = h.build(r.text.replace('--chmod=606', '--chmod=604'), ctx, 'wrong', { cache: true });
-      const d = compare(before, wrong);
-      assert.is(d.length, 1, d.join('\n'));
-      assert.ok(d[0]!.startsWith('~ /srv/w.txt'), d[0]);
-    } finally {
-      h.cleanup();
-    }
-  } finally {
-    rmSync(ctx, { recursive: true, force: true });
+  const ctx = scratchDir('fold-ctx-');
+  for (const [name, content, mode] of FILES) {
+    writeFileSync(join(ctx, name), content);
+    chmodSync(join(ctx, name), mode); // git keeps only 644/755: the modes are set here
   }
+  const r = await runPipeline(DOCKERFILE, { transforms: [foldPermissions], buildContext: contextFs(ctx), file: 'Dockerfile' });
+  const rewrites = r.outcomes.filter((o) => o.kind === 'rewrite');
+  assert.equal(r.outcomes.filter((o) => o.kind !== 'rewrite').map((o) => o.message), [], 'no refusal');
+  assert.is(rewrites.length, 5);
+  // the exact flags
+  for (const flag of ['COPY --chmod=751 run.sh', 'COPY --chown=app:app --chmod=600 conf.txt', 'COPY --chmod=744 data.bin', 'COPY --chown=1000:0 tool',
+    'COPY --chown=0:staff notes.txt', 'COPY --chmod=770 --chown=app:app a.txt', 'COPY --chown=0:app --chmod=640 b.txt', 'ADD --chmod=400 plain.txt', 'COPY --chmod=606 w.txt']) {
+    assert.ok(r.text.includes(flag), `~> ${flag} in:\n${r.text}`);
+  }
+  assert.not.ok(/chmod|chown|chgrp/.test(r.text.split('\n').filter((l) => !l.startsWith('COPY') && !l.startsWith('ADD')).join('\n')), r.text);
+
+  await build(DOCKERFILE, ctx, 'localhost/fold-before', { noCache: true });
+  await build(r.text, ctx, 'localhost/fold-after', { noCache: true });
+  const [before, after] = await Promise.all([image('localhost/fold-before'), image('localhost/fold-after')]);
+  assert.equal(compareImages(before, after), [], 'identical files, modes, owners and config');
+  assert.ok(after.size.bytes < before.size.bytes, `~> smaller: ${before.size.bytes} -> ${after.size.bytes} bytes`);
+  assert.ok(after.size.layers < before.size.layers, `~> fewer layers: ${before.size.layers} -> ${after.size.layers}`);
+  // the two copies of data.bin (300 kB) are gone at least
+  assert.ok(before.size.bytes - after.size.bytes >= 300_000, `~> saved ${before.size.bytes - after.size.bytes} bytes`);
+
+  // the comparison sees a one-bit difference: the last fold with 604 instead of the exact 606 (built
+  // on the cached layers of the rewritten file, so only the last steps run again)
+  await build(r.text.replace('--chmod=606', '--chmod=604'), ctx, 'localhost/fold-wrong');
+  assert.equal(compareImages(before, await image('localhost/fold-wrong')), ['~ /srv/w.txt: mode 0606 -> 0604']);
 });
 
 test.run();

@@ -1,7 +1,8 @@
 /**
- * --verify and `dockeropt verify` with real builds: Debian's buildah (chroot isolation, no daemon) and
- * the local base images of test/helpers/buildah.ts (busybox, debian:12, node:20, node:20-slim). The npm
- * cases reach npm's registry and the apt case Debian's mirror, as the builds would anywhere.
+ * --verify and `dockeropt verify` with real builds: Debian's buildah (chroot isolation, no daemon), the
+ * local base images and the process's own store of test/helpers/buildah.ts (busybox, debian:12, node:20,
+ * node:20-slim). The npm cases reach npm's registry and the apt case Debian's mirror, as the builds would
+ * anywhere.
  *
  * Every run is started up front (at most three at once) and each test awaits its own, so the builds
  * overlap; the tests then only read results.
@@ -10,10 +11,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { baseImages, dockeropt, IMAGES, limiter, type Ran } from './helpers/buildah.js';
+import { baseImages, builder, dockeropt, IMAGES, limiter, type Ran } from './helpers/buildah.js';
 import { cleanup, tree } from './helpers/tmp.js';
 import { freePort } from './helpers/registry.js';
-import { detectBuilder } from '../src/verify/builders.js';
 import { makeVerifier } from '../src/verify/run.js';
 import { optimize, sarifReport, jsonReport } from '../src/index.js';
 import { insertAt } from '../src/edits.js';
@@ -136,10 +136,10 @@ pair('usage errors: exit 2 with the problem', async () => {
   assert.match(b.stderr, /--builder must be one of docker, podman, buildah/);
 });
 pair('a saved image (what docker image save gives) reads the same as the mounted one', async () => {
-  const found = await detectBuilder('buildah', { ...process.env, ...h.env });
-  assert.ok(found.builder, 'buildah found');
+  const b = await builder();
+  assert.is(b.kind, 'buildah');
   for (const img of [IMAGES.busybox, IMAGES.node]) {
-    const [mounted, saved] = await Promise.all([found.builder!.tree(img, 'mount'), found.builder!.tree(img, 'archive')]);
+    const [mounted, saved] = await Promise.all([b.tree(img, 'mount'), b.tree(img, 'archive')]);
     assert.ok(mounted.size > 100, `${img}: ${mounted.size} entries`);
     assert.equal([...saved].sort((a, b) => (a[0] < b[0] ? -1 : 1)), [...mounted].sort((a, b) => (a[0] < b[0] ? -1 : 1)), img);
   }

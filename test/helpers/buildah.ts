@@ -1,6 +1,8 @@
 /**
- * Real image builds for tests, without a Docker engine or a registry: Debian's `buildah` (chroot
- * isolation, which dockeropt's verify uses by default), and local base images this harness makes:
+ * The one build harness of the tests: real image builds without a Docker engine or a registry, with
+ * Debian's `buildah` (chroot isolation, which dockeropt's verify uses by default) and local base images
+ * this harness makes, stand-ins with the official images' names, layout and Debian release, so an
+ * unmodified `FROM node:20` builds offline:
  *
  * - `busybox` (`docker.io/library/busybox:latest`): FROM scratch + Debian's static busybox, every applet
  *   a symlink in /bin, /etc/passwd and /etc/group with root and nobody.
@@ -10,22 +12,36 @@
  *   `debian:12-slim` (`debian:bookworm-slim`): the same without /usr/share/{doc,man,info,locale}.
  * - `node:20` (`docker.io/library/node:{20,20-bookworm}`): debian:12 plus this machine's own Node.js 20
  *   and npm under /usr/local (the official image's layout), the `node` user (1000), CMD ["node"];
- *   `node:20-slim`: the same in one layer without /usr/share/{doc,man,info,locale}. Stand-ins with the
- *   official images' names, layout and Debian release, so an unmodified `FROM node:20` builds offline.
+ *   `node:20-slim`: the same in one layer without /usr/share/{doc,man,info,locale}.
  *
- * Everything is cached under $DOCKEROPT_TEST_CACHE (default ~/.cache/dockeropt-test): the Debian root
- * file system as a tarball (debootstrap runs once, 1-2 minutes), and a store holding the base images
- * (made once, under a lock). Each test process builds in its own empty store that lists the cached one
- * as a read-only additional image store, and removes it at exit.
+ * Packages (buildah, debootstrap, dpkg, busybox-static) are installed with apt-get as root through
+ * helpers/packages.ts; otherwise this throws, saying what to install. Build tests never skip.
  *
- * Missing packages (buildah, debootstrap, busybox-static) are installed with apt-get when running as
- * root; otherwise this throws, saying what to install. Build tests never skip.
+ * Cache: under $DOCKEROPT_TEST_CACHE (default ~/.cache/dockeropt-test) the Debian root file system as a
+ * tarball (debootstrap runs once, 1-2 minutes) and a store holding the base images, made once under a
+ * lock and then only read.
+ *
+ * Store and cleanup: each test process builds in its own store (`baseImages()`), which lists the cached
+ * one as a read-only additional image store, and has its own TMPDIR (buildah's cache mounts, verify's
+ * temporary contexts, `scratchDir()`). A test's own fixture images (`derive()`, `localAptImage()`) are
+ * layers on a base image in that store. At exit, and on SIGINT/SIGTERM (which exit through the same
+ * path), running builds and dockeropt processes are stopped and the store is removed with everything in it.
+ *
+ * Comparison: `build()`, `image()` and `compareImages()` go through src/verify's own builder (the
+ * `buildah build --layers` and `buildah mount` + tree walk that `dockeropt verify` uses) and its
+ * comparison rules (`compareTrees`, `compareConfig`), so the build tests prove the product's comparison.
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { ensurePackages } from './packages.js';
+import { detectBuilder, type Builder } from '../../src/verify/builders.js';
+import { compareConfig, compareTrees, differenceLine, type CompareOptions, type ImageConfig, type ImageSize } from '../../src/verify/compare.js';
+import { atExit } from '../../src/verify/exec.js';
+import type { Tree } from '../../src/verify/tree.js';
 
 /** Bump when the cached Debian root file system must be rebuilt. */
 const DEBIAN_ROOTFS_VERSION = 1;
@@ -39,7 +55,7 @@ export const IMAGES = {
 } as const;
 
 export interface BuildahHarness {
-  /** The environment dockeropt (and buildah) must run with: the private store and registries.conf. */
+  /** The environment dockeropt (and buildah) must run with: the private store, registries.conf, chroot isolation, TMPDIR. */
   env: Record<string, string>;
   /** Runs buildah in the private store (synchronously). */
   buildah(args: string[]): SpawnSyncReturns<string>;
@@ -48,10 +64,6 @@ export interface BuildahHarness {
 }
 
 export const cacheDir = () => process.env.DOCKEROPT_TEST_CACHE || join(homedir(), '.cache', 'dockeropt-test');
-
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin']).some((d) => d && existsSync(join(d, cmd)));
-}
 
 /** Is the ELF file statically linked (no PT_INTERP program header)? */
 function isStatic(file: string): boolean {
@@ -72,27 +84,9 @@ function isStatic(file: string): boolean {
 
 const busyboxOk = () => existsSync('/bin/busybox') && isStatic(realpathSync('/bin/busybox'));
 
-/** Installs buildah, debootstrap and busybox-static from Debian when missing; throws when it cannot. */
+/** Installs buildah, debootstrap, dpkg-deb and a static busybox from Debian when missing; throws when it cannot. */
 export function ensureBuildPackages(): void {
-  const missing: string[] = [];
-  if (!onPath('buildah')) missing.push('buildah');
-  if (!onPath('debootstrap')) missing.push('debootstrap');
-  if (!busyboxOk()) missing.push('busybox-static');
-  if (missing.length === 0) return;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot || !onPath('apt-get')) {
-    throw new Error(`the build tests need the Debian packages ${missing.join(', ')}; install them with: apt-get install ${missing.join(' ')}`);
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env, encoding: 'utf8' });
-  let r = install();
-  if (r.status !== 0) {
-    spawnSync('apt-get', ['update', '-qq'], { env, encoding: 'utf8' });
-    r = install();
-  }
-  if (r.status !== 0 || !onPath('buildah') || !onPath('debootstrap') || !busyboxOk()) {
-    throw new Error(`apt-get install ${missing.join(' ')} failed:\n${r.stderr ?? ''}`);
-  }
+  ensurePackages([['buildah', 'buildah'], ['debootstrap', 'debootstrap'], ['dpkg-deb', 'dpkg'], { package: 'busybox-static', ok: busyboxOk }], 'the build tests');
 }
 
 function must(r: SpawnSyncReturns<string>, what: string): string {
@@ -159,7 +153,7 @@ export function debianRootfs(): string {
 }
 
 // the official debian image's apt settings (debuerreotype)
-const DOCKER_APT: Record<string, string> = {
+export const DOCKER_APT: Record<string, string> = {
   'docker-clean': [
     'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };',
     'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };',
@@ -219,19 +213,38 @@ function baseStore(): string {
 }
 
 let harness: BuildahHarness | null = null;
+/** dockeropt processes started by `dockeropt()` that are still running (process group ids). */
+const children = new Set<number>();
+
+/** Ends the dockeropt processes still running: SIGTERM (they stop their own builds), then SIGKILL after 10 s. */
+function stopChildren(): void {
+  // a child that ended is a zombie until this (blocked) process reaps it: that counts as ended
+  const alive = (pid: number) => { try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
+  for (const pid of children) try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }
+  const deadline = Date.now() + 10_000;
+  while ([...children].some(alive) && Date.now() < deadline) spawnSync('sleep', ['0.2']);
+  for (const pid of children) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+}
 
 /**
- * The test process's own store with every base image (busybox, debian:12, node:20, node:20-slim)
- * available; removed when the process exits.
+ * The test process's own store with every base image available, and its own TMPDIR; removed with
+ * everything in it when the process exits (also on SIGINT and SIGTERM: src/verify/exec.ts's exit hook
+ * turns them into an exit, stops the builds it runs, then runs this cleanup).
  */
 export function baseImages(): BuildahHarness {
   if (harness) return harness;
   ensureBuildPackages();
   const base = baseStore();
   const dir = mkdtempSync(join(tmpdir(), 'dockeropt-buildah-'));
-  const env = { CONTAINERS_STORAGE_CONF: storageConf(dir, join(dir, 'storage'), join(dir, 'run'), [base]), CONTAINERS_REGISTRIES_CONF: registriesConf(dir) };
+  // buildah keeps cache mounts under $TMPDIR/buildah-cache-<uid>: this process's own
+  mkdirSync(join(dir, 'tmp'));
+  const env = {
+    CONTAINERS_STORAGE_CONF: storageConf(dir, join(dir, 'storage'), join(dir, 'run'), [base]), CONTAINERS_REGISTRIES_CONF: registriesConf(dir),
+    BUILDAH_ISOLATION: 'chroot', TMPDIR: join(dir, 'tmp'),
+  };
   const buildah = runner(env);
-  process.on('exit', () => {
+  atExit(() => {
+    stopChildren();
     buildah(['umount', '--all']);
     buildah(['rm', '--all']);
     buildah(['rmi', '--all', '--force']);
@@ -244,7 +257,12 @@ export function baseImages(): BuildahHarness {
   return harness;
 }
 
-/** A container from scratch, filled by `fill(root)`, committed as `image` with `config` and extra tags. */
+/** A temporary directory in the process's store directory (removed with it at exit). */
+export function scratchDir(prefix = 'work-'): string {
+  return mkdtempSync(join(baseImages().dir, prefix));
+}
+
+/** A container from `from`, filled by `fill(root)`, committed as `image` with `config` and extra tags. */
 function commitRoot(h: BuildahHarness, from: string, image: string, tags: string[], config: string[], fill: (root: string) => void): void {
   const ctr = must(h.buildah(['from', '--quiet', '--pull=never', from]), `buildah from ${from}`).trim().split('\n').pop()!;
   try {
@@ -324,24 +342,160 @@ function makeNode(h: BuildahHarness): void {
   commitRoot(h, 'scratch', IMAGES.nodeSlim, ['docker.io/library/node:20-bookworm-slim'], config, caFill(fill(true)));
 }
 
+// ---- a test's own fixture images ------------------------------------------------------------
+
+/**
+ * A fixture image in the process's store: a layer on `from` (one of IMAGES) filled by `fill(root)`,
+ * the config of `from` plus `config` (`buildah config` flags).
+ */
+export function derive(from: string, image: string, fill: (root: string) => void, config: string[] = []): string {
+  commitRoot(baseImages(), from, image, [], config, fill);
+  return image;
+}
+
+/** A package of the local apt repository: its name, dependencies and files (path -> text). */
+export interface Pkg { name: string; depends?: string; files: Record<string, string> }
+
+/**
+ * debian:12 whose only apt source is a local repository in /srv/repo (`copy:` method, so apt copies the
+ * packages into its archives directory as it does for http) holding `pkgs`, built with dpkg-deb: apt
+ * without a network.
+ */
+export function localAptImage(image: string, pkgs: Pkg[]): string {
+  const work = scratchDir('apt-repo-');
+  const repo = join(work, 'repo');
+  mkdirSync(repo);
+  const index: string[] = [];
+  for (const p of pkgs) {
+    const src = join(work, 'pkg', p.name);
+    mkdirSync(join(src, 'DEBIAN'), { recursive: true });
+    writeFileSync(join(src, 'DEBIAN/control'), `Package: ${p.name}\nVersion: 1.0\nArchitecture: all\nMaintainer: dockeropt tests <test@localhost>\n${p.depends ? `Depends: ${p.depends}\n` : ''}Description: dockeropt test package\n`);
+    for (const [f, text] of Object.entries(p.files)) { mkdirSync(dirname(join(src, f)), { recursive: true }); writeFileSync(join(src, f), text); }
+    const deb = `${p.name}_1.0_all.deb`;
+    must(spawnSync('dpkg-deb', ['--root-owner-group', '--build', src, join(repo, deb)], { encoding: 'utf8' }), `dpkg-deb --build ${p.name}`);
+    const data = readFileSync(join(repo, deb));
+    const control = readFileSync(join(src, 'DEBIAN/control'), 'utf8').trimEnd();
+    index.push(`${control}\nFilename: ./${deb}\nSize: ${data.length}\nSHA256: ${createHash('sha256').update(data).digest('hex')}\n`);
+  }
+  writeFileSync(join(repo, 'Packages'), index.join('\n'));
+  return derive(IMAGES.debian, image, (root) => {
+    for (const f of ['etc/apt/sources.list', 'etc/apt/sources.list.d/debian.sources']) rmSync(join(root, f), { force: true });
+    writeFileSync(join(root, 'etc/apt/sources.list.d/local.list'), 'deb [trusted=yes] copy:/srv/repo ./\n');
+    must(spawnSync('cp', ['-a', repo, join(root, 'srv/repo')], { encoding: 'utf8' }), 'cp of the repository');
+  });
+}
+
+// ---- builds and comparisons, through src/verify ---------------------------------------------
+
+let found: Promise<Builder> | null = null;
+
+/** src/verify's buildah builder, in the process's store. */
+export function builder(): Promise<Builder> {
+  const h = baseImages();
+  found ??= detectBuilder('buildah', { ...process.env, ...h.env }).then((d) => {
+    if (!d.builder) throw new Error(`buildah cannot be used: ${d.reason}`);
+    return d.builder;
+  });
+  return found;
+}
+
+/**
+ * Builds `dockerfile` (its text) with `context` as `tag` (a layer per instruction, reusing the layers of
+ * earlier builds unless `noCache`); returns the build's output; throws with it when the build fails.
+ */
+export async function build(dockerfile: string, context: string, tag: string, o: { noCache?: boolean } = {}): Promise<string> {
+  const b = await builder();
+  const file = join(scratchDir('dockerfile-'), 'Dockerfile');
+  writeFileSync(file, dockerfile);
+  const r = await b.build({ dockerfile: file, context, tag, timeoutMs: 20 * 60_000, ...(o.noCache ? { noCache: true } : {}) });
+  if (!r.ok) throw new Error(`buildah build of ${tag} failed${r.timedOut ? ' (timed out)' : ''}:\n${r.log.trim().split('\n').slice(-15).join('\n')}`);
+  return r.log;
+}
+
+/**
+ * What verify reads of a built image (its file tree, its config, its size: summed layer tars and layer
+ * count), and the image's whole OCI config.
+ */
+export interface Image { tag: string; tree: Tree; config: ImageConfig; size: ImageSize; ociConfig: unknown }
+
+export async function image(tag: string): Promise<Image> {
+  const b = await builder();
+  const [facts, tree] = await Promise.all([b.inspect(tag), b.tree(tag)]);
+  const oci = (JSON.parse(must(baseImages().buildah(['inspect', '--type', 'image', tag]), `buildah inspect ${tag}`)) as { OCIv1?: { config?: unknown } }).OCIv1?.config ?? {};
+  return { tag, tree, config: facts.config, size: facts.size, ociConfig: oci };
+}
+
+/** JSON with object keys sorted. */
+function canonical(v: unknown): string | undefined {
+  return JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as object).sort(([p], [q]) => (p < q ? -1 : 1))) : x));
+}
+
+/** What a test compares: verify's options, and the paths its own rules let differ. */
+export interface ImageComparison extends CompareOptions {
+  /**
+   * Paths whose entries may differ between two builds of the same Dockerfile (time stamps), as the test
+   * names them with its reason: verify's rules still compare their type, mode and owner.
+   */
+  unstable?: readonly RegExp[];
+}
+
+/**
+ * The differences between two images, one line each (empty when identical): first verify's config and
+ * tree comparison as `dockeropt verify` prints it (every file difference listed, none grouped), then
+ * what verify's rules pass over (the builder's mount points, the content of files that change on every
+ * build) unless the test names it `unstable`, then the whole OCI config; so no file or config field can
+ * differ unseen.
+ */
+export function compareImages(a: Image, b: Image, o: ImageComparison = {}): string[] {
+  const { unstable = [], ...verifyOptions } = o;
+  const verified = compareTrees(a.tree, b.tree, { maxFileLines: Number.MAX_SAFE_INTEGER, ...verifyOptions }).differences;
+  const lines = [...compareConfig(a.config, b.config), ...verified].map(differenceLine);
+  const seen = new Set(verified.map((d) => (d.kind === 'file' ? d.path : '')));
+  const under = (p: string, dirs: readonly string[] = []) => dirs.some((d) => p === d || p.startsWith(`${d}/`));
+  for (const p of [...new Set([...a.tree.keys(), ...b.tree.keys()])].sort()) {
+    if (seen.has(p) || unstable.some((r) => r.test(p)) || under(p, o.skip) || under(p, o.cacheTargets) || under(p, o.mountPoints)) continue;
+    const x = a.tree.get(p), y = b.tree.get(p);
+    if (canonical(x) !== canonical(y)) lines.push(`~ ${p} (passed over by verify's rules): ${canonical(x) ?? 'absent'} -> ${canonical(y) ?? 'absent'}`);
+  }
+  if (canonical(a.ociConfig) !== canonical(b.ociConfig)) lines.push(`config (all fields): ${canonical(a.ociConfig)} -> ${canonical(b.ociConfig)}`);
+  return lines;
+}
+
+/** The text of files in an image (null for a missing one), read from the mounted image. */
+export function readImageFiles(tag: string, paths: string[]): Map<string, string | null> {
+  const h = baseImages();
+  const ctr = must(h.buildah(['from', '--quiet', '--pull=never', tag]), `buildah from ${tag}`).trim().split('\n').pop()!;
+  try {
+    const root = must(h.buildah(['mount', ctr]), 'buildah mount').trim();
+    return new Map(paths.map((p) => [p, existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : null]));
+  } finally {
+    h.buildah(['umount', ctr]);
+    h.buildah(['rm', ctr]);
+  }
+}
+
 // ---- running dockeropt without blocking (builds of several tests overlap) --------------------
 
 const BIN = fileURLToPath(new URL('../../bin/dockeropt.js', import.meta.url));
 
 export interface Ran { status: number | null; stdout: string; stderr: string; seconds: number }
 
-/** Runs the built CLI in `cwd` with the harness's store (asynchronously). */
+/** Runs the built CLI in `cwd` with the harness's store (asynchronously); stopped at exit. */
 export function dockeropt(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Ran> {
   const h = baseImages();
   const started = performance.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...h.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...h.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     });
+    if (child.pid) children.add(child.pid);
     let stdout = '', stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
     child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    child.on('close', (status) => resolve({ status, stdout, stderr, seconds: (performance.now() - started) / 1000 }));
+    child.on('close', (status) => {
+      if (child.pid) children.delete(child.pid);
+      resolve({ status, stdout, stderr, seconds: (performance.now() - started) / 1000 });
+    });
   });
 }
 
@@ -354,4 +508,11 @@ export function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
     active++;
     try { return await fn(); } finally { active--; queue.shift()?.(); }
   };
+}
+
+/** Starts `fn` now, for a test to await later; a rejection is the awaiting test's failure, not the process's. */
+export function early<T>(fn: () => Promise<T>): Promise<T> {
+  const p = fn();
+  p.catch(() => {});
+  return p;
 }

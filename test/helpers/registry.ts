@@ -17,7 +17,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { ensurePackages } from './packages.js';
+import { join } from 'node:path';
 
 export const MT = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -122,28 +123,9 @@ export function buildImage(spec: ImageSpec): BuiltImage {
 
 // ---- packages ---------------------------------------------------------------------------------
 
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, cmd)));
-}
-
 /** Installs docker-registry, apache2-utils and openssl from Debian when missing; throws when it cannot. */
 export function ensureRegistryPackages(): void {
-  const need: [string, string][] = [['docker-registry', 'docker-registry'], ['htpasswd', 'apache2-utils'], ['openssl', 'openssl']];
-  const missing = need.filter(([c]) => !onPath(c)).map(([, p]) => p);
-  if (missing.length === 0) return;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot || !onPath('apt-get')) {
-    throw new Error(`the registry tests need the Debian packages ${missing.join(', ')}; install them with: apt-get install ${missing.join(' ')}`);
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env, encoding: 'utf8' });
-  let r = install();
-  if (r.status !== 0) {
-    spawnSync('apt-get', ['update', '-qq'], { env, encoding: 'utf8' });
-    r = install();
-  }
-  const still = need.filter(([c]) => !onPath(c)).map(([, p]) => p);
-  if (r.status !== 0 || still.length) throw new Error(`apt-get install ${missing.join(' ')} failed:\n${r.stderr ?? ''}`);
+  ensurePackages([['docker-registry', 'docker-registry'], ['htpasswd', 'apache2-utils'], ['openssl', 'openssl']], 'the registry tests');
 }
 
 // ---- processes and ports ----------------------------------------------------------------------
