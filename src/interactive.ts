@@ -128,7 +128,7 @@ export async function review(plan: Plan, run: RunOptions, o: ReviewOptions): Pro
         o.out.write(`\n${c.bold(`${f.display}`)} (${index}/${changed})\n`);
         o.out.write(outcomeLines(r, c, false).join('\n') + '\n');
         if (r.outcomes.some((x) => x.kind === 'rewrite' && x.safety === 'runtime')) o.out.write(c.yellow(RUNTIME_WARNING) + '\n');
-        o.out.write(colorDiff(unifiedDiff(r.file, r.before, r.after), c));
+        o.out.write(colorDiff(unifiedDiff(r.file, r.before, r.after, r.changes), c));
         answer = await ask(ids);
       }
       if (answer === 'quit') { quit = true; continue; }

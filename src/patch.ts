@@ -3,15 +3,15 @@
  * repository root, so `git apply` (run at the root) takes it. Unlike the on-screen diff, the patch keeps
  * a BOM (git compares bytes, so line 1's context must carry it); CRLF lines keep their `\r`.
  */
-import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
-import type { FileResult } from './types.js';
+import type { FileResult, LineChange } from './types.js';
+import { twoFilesPatch } from './diff.js';
 import { rootRelative } from './report/sarif.js';
 import { replaceFile, type WriteFs } from './write.js';
 
-/** The patch for one file (empty when unchanged); `path` is root-relative with `/`. */
-export function filePatch(path: string, before: string, after: string): string {
+/** The patch for one file (empty when unchanged); `path` is root-relative with `/`; `changes` as in unifiedDiff. */
+export function filePatch(path: string, before: string, after: string, changes?: readonly LineChange[]): string {
   if (before === after) return '';
-  const p = createTwoFilesPatch(`a/${path}`, `b/${path}`, before, after, undefined, undefined, { context: 3, headerOptions: FILE_HEADERS_ONLY });
+  const p = twoFilesPatch(`a/${path}`, `b/${path}`, before, after, changes);
   // git wants `diff --git` headers only for renames/modes; plain ---/+++ patches apply as they are
   return p;
 }
@@ -21,7 +21,7 @@ export function unifiedPatch(files: readonly FileResult[], o: { cwd: string; roo
   let out = '';
   for (const f of files) {
     if (f.status !== 'changed') continue;
-    out += filePatch(rootRelative(f.file, o.cwd, o.root), f.before, f.after);
+    out += filePatch(rootRelative(f.file, o.cwd, o.root), f.before, f.after, f.changes);
   }
   return out;
 }

@@ -3,7 +3,8 @@ import { applyEdits, sortEdits, type Edit } from './edits.js';
 import { FileError, InternalError } from './errors.js';
 import { invalidInstruction } from './validate.js';
 import { emptyContext } from './context-fs.js';
-import type { ContextFs, Outcome, ReportedOutcome, Services, Transform } from './types.js';
+import { clipChanges, composeChanges, editLineChanges, lineCount } from './line-changes.js';
+import type { ContextFs, LineChange, Outcome, ReportedOutcome, Services, Transform } from './types.js';
 
 export interface PipelineOptions {
   /** Transforms to run, in pipeline order. */
@@ -49,6 +50,8 @@ export interface PipelineResult {
   warnings?: { line: number; message: string }[];
   /** The file carries `# dockeropt ignore-file`. */
   ignored: boolean;
+  /** The blocks of lines of `text` that differ from the input's, composed from every applied edit (empty when unchanged; absent when the BOM was dropped: the diff then searches). */
+  changes?: LineChange[];
 }
 
 const IGNORE_FILE = /^[ \t]*#[ \t]*dockeropt[ \t]+ignore-file\b/m;
@@ -64,7 +67,7 @@ export const MAX_PASSES = 4;
 export async function runPipeline(input: string, opts: PipelineOptions): Promise<PipelineResult> {
   const hasBom = input.startsWith(BOM);
   let text = hasBom ? input.slice(1) : input;
-  if (IGNORE_FILE.test(text)) return { text: input, outcomes: [], ignored: true };
+  if (IGNORE_FILE.test(text)) return { text: input, outcomes: [], ignored: true, changes: [] };
   // never edit on a view of the lines that is not BuildKit's (a lone \r, Unicode spaces: see readingHazard)
   const hazard = readingHazard(text);
   if (hazard) throw new FileError(hazard.message, opts.file ?? '<text>', { line: hazard.line, hint: hazard.hint });
@@ -80,19 +83,24 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
   // fix does. Outcomes: all of the first pass, then only the rewrites of later passes (their refusals
   // restate the first pass's, or describe the pipeline's own output, e.g. "already multi-stage").
   const outcomes: ReportedOutcome[] = [];
+  let changes: LineChange[] = [];
+  const original = text;
   for (let pass = 1; ; pass++) {
     const dropped = outcomes.some((o) => o.kind === 'rewrite' && o.dropsBom);
     const r = await runPass(text, hasBom && !dropped ? { ...opts, bom: true } : opts, (pass - 1) * opts.transforms.length);
     outcomes.push(...(pass === 1 ? r.outcomes : r.outcomes.filter((o) => o.kind === 'rewrite')));
     if (r.text === text) {
-      // the BOM stays unless an applied rewrite removes it (cache-mounts' --drop-bom)
+      changes = text === original ? [] : clipChanges(changes, lineCount(original), lineCount(text));
+      // the BOM stays unless an applied rewrite removes it (cache-mounts' --drop-bom); then the recorded
+      // changes (lines after the BOM) do not describe the first line's change, and the diff searches instead
       const bom = hasBom && !outcomes.some((o) => o.kind === 'rewrite' && o.dropsBom);
-      return { text: bom ? BOM + text : text, outcomes: sortOutcomes(outcomes), ignored: false, ...(warnings.length ? { warnings } : {}) };
+      return { text: bom ? BOM + text : text, outcomes: sortOutcomes(outcomes), ignored: false, ...(bom === hasBom ? { changes } : {}), ...(warnings.length ? { warnings } : {}) };
     }
     if (pass === MAX_PASSES) {
       throw new InternalError(`the transforms did not settle after ${MAX_PASSES} passes (last changes: ${r.outcomes.filter((o) => o.kind === 'rewrite').map((o) => `${o.transform}:${o.line}`).join(', ')})`);
     }
     text = r.text;
+    changes = composeChanges(changes, r.changes);
   }
 }
 
@@ -123,9 +131,10 @@ function sortOutcomes(outcomes: ReportedOutcome[]): ReportedOutcome[] {
 }
 
 /** One pass: every transform once, in order, each on a fresh parse of the current text (BOM already stripped). */
-async function runPass(input: string, opts: PipelineOptions & { bom?: boolean }, firstStep: number): Promise<{ text: string; outcomes: ReportedOutcome[] }> {
+async function runPass(input: string, opts: PipelineOptions & { bom?: boolean }, firstStep: number): Promise<{ text: string; outcomes: ReportedOutcome[]; changes: LineChange[] }> {
   let text = input;
   const outcomes: ReportedOutcome[] = [];
+  let changes: LineChange[] = [];
   // parse once, and again only after a transform actually changed the text (parsing is most of the cost)
   let doc: DocView | null = null;
   for (const [k, t] of opts.transforms.entries()) {
@@ -167,14 +176,17 @@ async function runPass(input: string, opts: PipelineOptions & { bom?: boolean },
       outcomes.push({ transform: t.id, kind: 'rewrite', line: o.line, message: o.message, safety, edits: o.edits, step, ...(o.dropsBom ? { dropsBom: true as const } : {}) });
     }
     if (edits.length === 0) continue;
+    let sorted: Edit[];
     try {
-      sortEdits(edits);
+      sorted = sortEdits(edits);
     } catch (e) {
       throw new InternalError(`transform ${t.id} produced overlapping edits: ${(e as Error).message}`, { transform: t.id, cause: e });
     }
-    text = applyEdits(text, edits);
+    const next = applyEdits(text, sorted);
+    changes = composeChanges(changes, editLineChanges(text, sorted));
+    text = next;
   }
-  return { text, outcomes };
+  return { text, outcomes, changes };
 }
 
 /**

@@ -387,6 +387,7 @@ export async function analyseFile(path: string, display: string, opts: RunOption
       before: text,
       after: res.text,
       outcomes: res.outcomes,
+      ...(changed && res.changes ? { changes: res.changes } : {}),
       ...(res.warnings ? { warnings: res.warnings } : {}),
     };
     if (changed && opts.verify) {

@@ -107,12 +107,26 @@ export interface ReportedOutcome {
 
 export type FileStatus = 'changed' | 'unchanged' | 'ignored' | 'error';
 
+/**
+ * A block of lines a run changed: lines [oldStart, oldEnd) of the text before became lines
+ * [newStart, newEnd) of the text after (0-based, half-open; a line is what ends in `\n`, or the rest).
+ * A block may include unchanged lines; every line outside the blocks is the same in both texts.
+ */
+export interface LineChange {
+  oldStart: number;
+  oldEnd: number;
+  newStart: number;
+  newEnd: number;
+}
+
 export interface FileResult {
   file: string;
   status: FileStatus;
   before: string;
   after: string;
   outcomes: ReportedOutcome[];
+  /** For changed files: the blocks of lines that differ between `before` and `after` (the diff is built from them). */
+  changes?: LineChange[];
   /** `stack` only for bugs (internal and unexpected errors), shown under --debug and never in reports. */
   error?: { message: string; line?: number; hint?: string; stack?: string };
   written?: boolean;

@@ -5,6 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { applyPatch } from 'diff';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from '../src/pipeline.js';
@@ -162,6 +163,49 @@ h('3,000 consecutive RUNs merge into one chain, which every transform then reads
   assert.ok(r.text.includes(`    && echo ${n - 1}\nUSER 1001\n`));
   const again = await runPipeline(r.text, { transforms: selectTransforms() });
   assert.is(again.text, r.text);
+});
+/** A 19,999-line file (the most a file may have is 20,000) of RUNs: groups of 999 that merge-run joins, each after an ENV. */
+function manyRuns(): string {
+  let t = 'FROM debian:12\n';
+  for (let i = 0; i < 19_998; i++) t += i % 1000 === 999 ? `ENV STEP=${i}\n` : `RUN echo ${i}\n`;
+  return t;
+}
+/** The unified diffs of a human output: each hunk read by its line counts (the summary follows the last one). */
+function diffOf(stdout: string): string {
+  const lines = stdout.split('\n');
+  const out: string[] = [];
+  for (let k = 0; k < lines.length; k++) {
+    if (lines[k]!.startsWith('--- a/') && lines[k + 1]?.startsWith('+++ b/')) { out.push(lines[k]!, lines[++k]!); continue; }
+    const m = /^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@$/.exec(lines[k]!);
+    if (!m) continue;
+    out.push(lines[k]!);
+    let old = Number(m[1] ?? 1), add = Number(m[2] ?? 1);
+    while (old > 0 || add > 0) {
+      const l = lines[++k]!;
+      out.push(l);
+      if (l.startsWith('-')) old--; else if (l.startsWith('+')) add--; else if (l.startsWith(' ')) { old--; add--; }
+    }
+  }
+  return out.join('\n') + '\n';
+}
+h('a 20,000-line file of RUNs: its diff (the human output, through the binary) is built from the edits in linear time (bounded in npm run bench)', () => {
+  const input = manyRuns();
+  const dir = tree({ Dockerfile: input });
+  const r = cli(['--only', 'merge-run', 'Dockerfile'], dir);
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(r.stdout.includes('merge-run: 20 applied'), r.stdout.slice(-500));
+  const patch = diffOf(r.stdout);
+  // every RUN line becomes a line of a chain, the FROM and the ENVs stay: one hunk over the whole file
+  assert.ok(patch.startsWith('--- a/Dockerfile\n+++ b/Dockerfile\n@@ -1,19999 +1,19999 @@\n FROM debian:12\n-RUN echo 0\n'), patch.slice(0, 200));
+  assert.is((patch.match(/^-RUN echo \d+$/gm) ?? []).length, 19_979);
+  assert.is((patch.match(/^\+(RUN|    &&) echo \d+( \\)?$/gm) ?? []).length, 19_979);
+  assert.is((patch.match(/^ ENV STEP=\d+$/gm) ?? []).length, 19);
+  const after = applyPatch(input, patch);
+  assert.type(after, 'string');
+  assert.is((after as string).split('\n').filter((l) => l.startsWith('RUN ')).length, 20);
+  assert.ok((after as string).includes('ENV STEP=18999\nRUN echo 19000 \\\n    && echo 19001 \\\n'), (after as string).slice(-400));
+  assert.ok((after as string).endsWith('    && echo 19997\n'), (after as string).slice(-200));
+  cleanup(dir);
 });
 h('a file that asks to be ignored is left alone whatever it holds', async () => {
   const text = '# dockeropt ignore-file\nFROM a\nRUN x\rRUN y\n';

@@ -73,7 +73,7 @@ export function printFile(f: FileResult, o: CliOptions, io: Io, human: typeof im
     return;
   }
   if (!o.quiet) io.stdout.write([human.fileHeader(f.file, o.color), ...human.outcomeLines(f, o.color, false)].join('\n') + '\n');
-  io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after), o.color));
+  io.stdout.write(human.colorDiff(human.unifiedDiff(f.file, f.before, f.after, f.changes), o.color));
   if (verifyLines && f.verify) io.stdout.write(verifyLines(f.verify, o.color, o.write).join('\n') + '\n');
 }
 

@@ -9,7 +9,7 @@
  * - `source.fixAll.dockeropt`: every build-only rewrite, plus the runtime ones when the `runtime`
  *   setting is on; its result is the text the CLI's `--write` (`--safe-only` without `runtime`) writes.
  */
-import { diffLines } from 'diff';
+import { diffLinesOf, diffParts } from '../diff.js';
 import { CodeActionKind, type CodeAction, type CodeActionParams, type Diagnostic, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { DocView } from '../document.js';
@@ -93,22 +93,25 @@ function workspaceEdit(a: Analysis, doc: TextDocument, edits: readonly Edit[], c
 
 /**
  * The edits that turn `before` into `after`, line by line (offsets into the BOM-stripped `before`, as
- * every edit here). Applying them gives `after` exactly; checked, with one whole-text edit as the fallback.
+ * every edit here), from the same bounded line diff as the CLI's (src/diff.ts). Applying them gives
+ * `after` exactly; checked, with one whole-text edit as the fallback.
  */
 export function textEdits(before: string, after: string): Edit[] {
   const bom = before.startsWith('\uFEFF') ? 1 : 0;
   const a = before.slice(bom), b = after.startsWith('\uFEFF') && bom ? after.slice(1) : after;
+  const la = diffLinesOf(a), lb = diffLinesOf(b);
   const edits: Edit[] = [];
-  let pos = 0;
+  let pos = 0, ia = 0, ib = 0;
   let cur: { start: number; end: number; text: string } | null = null;
-  for (const part of diffLines(a, b)) {
-    if (!part.added && !part.removed) {
+  for (const part of diffParts(la, lb)) {
+    if (part.kind === '=') {
       if (cur) { edits.push(cur); cur = null; }
-      pos += part.value.length;
+      for (let k = 0; k < part.count; k++) pos += la[ia++]!.length;
+      ib += part.count;
       continue;
     }
     cur ??= { start: pos, end: pos, text: '' };
-    if (part.removed) { pos += part.value.length; cur.end = pos; } else cur.text += part.value;
+    if (part.kind === '-') { for (let k = 0; k < part.count; k++) pos += la[ia++]!.length; cur.end = pos; } else for (let k = 0; k < part.count; k++) cur.text += lb[ib++]!;
   }
   if (cur) edits.push(cur);
   if (applyEdits(a, edits) !== b) return [{ start: 0, end: a.length, text: b }];

@@ -1,6 +1,6 @@
-import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import type { RunResult } from '../run.js';
-import type { FileResult, ReportedOutcome } from '../types.js';
+import type { FileResult, LineChange, ReportedOutcome } from '../types.js';
+import { twoFilesPatch } from '../diff.js';
 import { locate } from './locate.js';
 import { formatBaseChange, formatBytes, sumImpacts, type FileImpact } from '../impact.js';
 
@@ -28,12 +28,15 @@ export function quotePath(p: string): string {
   return /[\x00-\x1f\x7f"\\]/.test(p) ? JSON.stringify(p) : p;
 }
 
-/** A unified diff with `a/` and `b/` paths, as `git apply` takes it. */
-export function unifiedDiff(file: string, before: string, after: string): string {
+/**
+ * A unified diff with `a/` and `b/` paths, as `git apply` takes it. `changes` (the pipeline's, see
+ * FileResult) makes it linear in the file's size; without them it is still bounded (src/diff.ts).
+ */
+export function unifiedDiff(file: string, before: string, after: string, changes?: readonly LineChange[]): string {
   if (before === after) return '';
   const strip = (s: string) => (s.startsWith('\uFEFF') ? s.slice(1) : s);
   const rel = file.replace(/^\/+/, '');
-  return createTwoFilesPatch(quotePath(`a/${rel}`), quotePath(`b/${rel}`), strip(before), strip(after), undefined, undefined, { context: 3, headerOptions: FILE_HEADERS_ONLY });
+  return twoFilesPatch(quotePath(`a/${rel}`), quotePath(`b/${rel}`), strip(before), strip(after), changes);
 }
 
 export function colorDiff(d: string, c: Colors): string {

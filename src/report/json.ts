@@ -18,7 +18,7 @@ export function jsonReport(r: RunResult, version: string, impacts?: ReadonlyMap<
         ...(o.kind === 'refuse' ? { reason: o.message } : { message: o.message }),
         ...(o.safety ? { safety: o.safety } : {}),
       })),
-      diff: f.status === 'changed' ? unifiedDiff(f.file, f.before, f.after) : '',
+      diff: f.status === 'changed' ? unifiedDiff(f.file, f.before, f.after, f.changes) : '',
       ...(f.error ? { error: (({ stack: _stack, ...rest }) => rest)(f.error) } : {}),
       ...(impacts?.has(f.file) ? { impact: impacts.get(f.file) } : {}),
       ...(f.verify ? { verify: f.verify } : {}),
