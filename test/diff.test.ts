@@ -11,13 +11,12 @@ import { diffLinesOf, diffParts, hunksOf, twoFilesPatch } from '../src/diff.js';
 import { clipChanges, composeChanges, editLineChanges, lineCount } from '../src/line-changes.js';
 import { applyEdits, sortEdits, type Edit } from '../src/edits.js';
 import { prepareTransforms, resolveOptions, runPipeline } from '../src/pipeline.js';
-import { contextFs } from '../src/context-fs.js';
-import { selectTransforms, transformById } from '../transforms/index.js';
+import { selectTransforms } from '../transforms/index.js';
 import { unifiedDiff } from '../src/report/human.js';
 import { filePatch } from '../src/patch.js';
 import { textEdits } from '../src/lsp/actions.js';
 import { loadCases, toCrlf } from './helpers/fixtures.js';
-import { setupCase } from './helpers/case-services.js';
+import { runSnapshotCase } from './helpers/case-services.js';
 import type { LineChange } from '../src/types.js';
 
 const d = suite('diff');
@@ -25,23 +24,8 @@ const library = (a: string, b: string, oldName = 'a/x', newName = 'b/x') =>
   createTwoFilesPatch(oldName, newName, a, b, undefined, undefined, { context: 3, headerOptions: FILE_HEADERS_ONLY });
 const strip = (s: string) => (s.startsWith('\uFEFF') ? s.slice(1) : s);
 
-/** The snapshot case's pipeline run (as test/snapshots.test.ts runs it): the output text and its recorded changes. */
-async function runCase(c: ReturnType<typeof loadCases>[number], input: string) {
-  const setup = await setupCase(c);
-  try {
-    const selected = c.transform === 'pipeline' ? selectTransforms() : [transformById(c.transform)!];
-    const { runtime = true, ...given } = (c.options ?? {}) as { runtime?: boolean };
-    const legacy = (id: string) => (id === 'cache-mounts' ? { syntaxDirective: true } : {});
-    const options = resolveOptions(selected, Object.fromEntries(selected.map((t) => [t.id, { ...legacy(t.id), ...setup.options, ...given }])));
-    return await runPipeline(input, {
-      transforms: selected, options, state: await prepareTransforms(selected, options),
-      file: `${c.transform}/${c.name}/input.Dockerfile`, buildContext: contextFs(setup.contextDir ?? c.contextDir),
-      services: setup.services, runtime,
-    });
-  } finally {
-    await setup.cleanup();
-  }
-}
+/** The snapshot case's pipeline run (the one test/snapshots.test.ts checks): the output text and its recorded changes. */
+const runCase = runSnapshotCase;
 
 const cases = loadCases().filter((c) => c.output !== null);
 d('every snapshot case: input vs output, the library\'s bytes with and without the recorded changes (and in CRLF)', async () => {

@@ -1,11 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validate } from 'dockerfile-utils';
-import { prepareTransforms, resolveOptions, runPipeline, type PipelineOptions } from '../src/pipeline.js';
-import { contextFs } from '../src/context-fs.js';
-import { selectTransforms, transformById } from '../transforms/index.js';
+import { transformById } from '../transforms/index.js';
 import { loadCases, toCrlf, updating, writeGolden, type Case } from './helpers/fixtures.js';
-import { setupCase } from './helpers/case-services.js';
+import { runSnapshotCase } from './helpers/case-services.js';
 import type { ReportedOutcome } from '../src/types.js';
 
 // SNAPSHOT_FILTER=merge-run (or merge-run/joins) runs only the matching cases
@@ -17,30 +15,7 @@ const SYNTAX = '# syntax=docker/dockerfile:1';
 const reportLines = (outs: ReportedOutcome[]) => outs.map((o) => `${o.line} ${o.kind} ${o.message}`);
 const errorsOf = (text: string) => validate(text).filter((d) => d.severity === 1).map((d) => d.message);
 
-async function runCase(c: Case, input: string): Promise<{ text: string; outcomes: ReportedOutcome[] }> {
-  const setup = await setupCase(c);
-  try {
-    const selected = c.transform === 'pipeline' ? selectTransforms() : [transformById(c.transform)!];
-    // options.json may say "runtime": false to show a plain --write (runtime rewrites held back); default: --runtime
-    const { runtime = true, ...given } = (c.options ?? {}) as { runtime?: boolean };
-    // the snapshots were made when cache-mounts added the syntax directive by default; they keep it
-    // (--syntax-directive) so its placement stays covered; the default (none) is tested in cli-batch
-    const legacy = (id: string) => (id === 'cache-mounts' ? { syntaxDirective: true } : {});
-    const options = resolveOptions(selected, Object.fromEntries(selected.map((t) => [t.id, { ...legacy(t.id), ...setup.options, ...given }])));
-    const opts: PipelineOptions = {
-      transforms: selected,
-      options,
-      state: await prepareTransforms(selected, options),
-      file: `${c.transform}/${c.name}/input.Dockerfile`,
-      buildContext: contextFs(setup.contextDir ?? c.contextDir),
-      services: setup.services,
-      runtime,
-    };
-    return await runPipeline(input, opts);
-  } finally {
-    await setup.cleanup();
-  }
-}
+const runCase = (c: Case, input: string): Promise<{ text: string; outcomes: ReportedOutcome[] }> => runSnapshotCase(c, input);
 
 test('every snapshot folder names a transform or the pipeline', () => {
   for (const c of cases) assert.ok(c.transform === 'pipeline' || transformById(c.transform), `~> snapshots/${c.transform} is not a transform id`);

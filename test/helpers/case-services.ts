@@ -18,6 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Case } from './fixtures.js';
 import type { Services } from '../../src/types.js';
+import { prepareTransforms, resolveOptions, runPipeline, type PipelineResult } from '../../src/pipeline.js';
+import { contextFs } from '../../src/context-fs.js';
+import { selectTransforms, transformById } from '../../transforms/index.js';
 import { emptyDockerConfig, startRegistry, type ImageSpec, type TestRegistry } from './registry.js';
 
 export interface CaseSetup {
@@ -56,4 +59,32 @@ export async function setupCase(c: Case): Promise<CaseSetup> {
   }
   const registryMap = Object.fromEntries((spec.registries ?? ['docker.io']).map((r) => [r, reg.host]));
   return { ...none, options: { dockerConfig, registryMap } };
+}
+
+/**
+ * A snapshot case's pipeline run on `input`, as test/snapshots.test.ts defines it: the case's transform (or the
+ * whole pipeline), its options.json, its context and services. options.json may say "runtime": false to show a
+ * plain --write (runtime rewrites held back); the default is --runtime. The snapshots were made when cache-mounts
+ * added the syntax directive by default; they keep it (--syntax-directive) so its placement stays covered; the
+ * default (none) is tested in cli-batch.
+ */
+export async function runSnapshotCase(c: Case, input: string): Promise<PipelineResult> {
+  const setup = await setupCase(c);
+  try {
+    const selected = c.transform === 'pipeline' ? selectTransforms() : [transformById(c.transform)!];
+    const { runtime = true, ...given } = (c.options ?? {}) as { runtime?: boolean };
+    const legacy = (id: string) => (id === 'cache-mounts' ? { syntaxDirective: true } : {});
+    const options = resolveOptions(selected, Object.fromEntries(selected.map((t) => [t.id, { ...legacy(t.id), ...setup.options, ...given }])));
+    return await runPipeline(input, {
+      transforms: selected,
+      options,
+      state: await prepareTransforms(selected, options),
+      file: `${c.transform}/${c.name}/input.Dockerfile`,
+      buildContext: contextFs(setup.contextDir ?? c.contextDir),
+      services: setup.services,
+      runtime,
+    });
+  } finally {
+    await setup.cleanup();
+  }
 }
