@@ -85,15 +85,15 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
   const outcomes: ReportedOutcome[] = [];
   let changes: LineChange[] = [];
   const original = text;
+  // the BOM stays unless an applied rewrite removes it (cache-mounts' --drop-bom); then the recorded changes
+  // (lines after the BOM) do not describe the first line's change, and the diff searches instead
+  let bom = hasBom;
   for (let pass = 1; ; pass++) {
-    const dropped = outcomes.some((o) => o.kind === 'rewrite' && o.dropsBom);
-    const r = await runPass(text, hasBom && !dropped ? { ...opts, bom: true } : opts, (pass - 1) * opts.transforms.length);
+    const r = await runPass(text, bom ? { ...opts, bom: true } : opts, (pass - 1) * opts.transforms.length);
     outcomes.push(...(pass === 1 ? r.outcomes : r.outcomes.filter((o) => o.kind === 'rewrite')));
+    if (r.outcomes.some((o) => o.kind === 'rewrite' && o.dropsBom)) bom = false;
     if (r.text === text) {
       changes = text === original ? [] : clipChanges(changes, lineCount(original), lineCount(text));
-      // the BOM stays unless an applied rewrite removes it (cache-mounts' --drop-bom); then the recorded
-      // changes (lines after the BOM) do not describe the first line's change, and the diff searches instead
-      const bom = hasBom && !outcomes.some((o) => o.kind === 'rewrite' && o.dropsBom);
       return { text: bom ? BOM + text : text, outcomes: sortOutcomes(outcomes), ignored: false, ...(bom === hasBom ? { changes } : {}), ...(warnings.length ? { warnings } : {}) };
     }
     if (pass === MAX_PASSES) {

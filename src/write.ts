@@ -256,19 +256,17 @@ export async function replaceFile(path: string, display: string, text: string, f
 async function refuseWhatCannotBeKept(target: string, display: string, st: FileStat): Promise<void> {
   // a file the user may not write is not replaced, even though the directory would allow the rename (as
   // prettier does); a file with no write bit at all counts as read-only for root too
-  let mayWrite = true;
-  try { await fsp.access(target, constants.W_OK); } catch { mayWrite = false; }
-  if ((st.mode & 0o222) === 0 || (!mayWrite && st.uid === process.getuid?.())) {
+  let writable = true;
+  try { await fsp.access(target, constants.W_OK); } catch { writable = false; }
+  const me = process.getuid?.();
+  if ((st.mode & 0o222) === 0 || (!writable && st.uid === me)) {
     throw new FileError('not written (EACCES): the file is read-only', display, { hint: 'make it writable (chmod u+w) to let dockeropt replace it' });
   }
   if (st.nlink > 1) {
     throw new FileError(`not written: the file has ${st.nlink} hard links, and replacing it would split them into different files; the original file is unchanged`, display,
       { hint: 'to make this one a file of its own, copy it over itself first (cp FILE FILE.new && mv FILE.new FILE) and re-run' });
   }
-  const me = process.getuid?.();
   if (me === undefined || me === 0 || st.uid === me) return;
-  let writable = true;
-  try { await fsp.access(target, constants.W_OK); } catch { writable = false; }
   throw new FileError(writable
     ? `not written: the file belongs to uid ${st.uid} and a replacement written by you (uid ${me}) would belong to you; the original file is unchanged`
     : `not written: the file belongs to uid ${st.uid} and you (uid ${me}) cannot write it; the original file is unchanged`, display, { hint: 'run dockeropt as the file\'s owner' });

@@ -115,6 +115,18 @@ export async function detectBuilder(name: BuilderKind | undefined, env: NodeJS.P
   return { builder: null, reason: name ? `the builder ${name} cannot be used (${reasons[0]!.replace(/^\w+: /, '')})` : `no image builder found (${reasons.join('; ')}); install docker with buildx, podman or buildah` };
 }
 
+
+/** The build command's tail every builder shares: target, build args, platform, no-cache, then the context. */
+function requestArgs(r: BuildRequest): string[] {
+  const args: string[] = [];
+  if (r.target) args.push('--target', r.target);
+  for (const [k, v] of Object.entries(r.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
+  if (r.platform) args.push('--platform', r.platform);
+  if (r.noCache) args.push('--no-cache');
+  args.push(r.context);
+  return args;
+}
+
 // ---- buildah ----------------------------------------------------------------------------------
 
 async function probeBuildah(env: NodeJS.ProcessEnv): Promise<{ builder: Builder } | { reason: string }> {
@@ -147,11 +159,7 @@ class Buildah implements Builder {
   }
   async build(r: BuildRequest): Promise<BuildResult> {
     const args = ['build', '--format', 'docker', '--layers', '--isolation', this.isolation, '-f', r.dockerfile, '-t', r.tag];
-    if (r.target) args.push('--target', r.target);
-    for (const [k, v] of Object.entries(r.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
-    if (r.platform) args.push('--platform', r.platform);
-    if (r.noCache) args.push('--no-cache');
-    args.push(r.context);
+    args.push(...requestArgs(r));
     return buildWithRetry('buildah', args, { ...this.env, BUILDAH_ISOLATION: this.isolation }, r);
   }
   async inspect(tag: string): Promise<ImageFacts> {
@@ -225,11 +233,7 @@ class Podman implements Builder {
   private run(args: string[], timeoutMs = QUICK) { return exec('podman', args, { env: this.env, timeoutMs }); }
   async build(r: BuildRequest): Promise<BuildResult> {
     const args = ['build', '--format', 'docker', '--layers', '-f', r.dockerfile, '-t', r.tag];
-    if (r.target) args.push('--target', r.target);
-    for (const [k, v] of Object.entries(r.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
-    if (r.platform) args.push('--platform', r.platform);
-    if (r.noCache) args.push('--no-cache');
-    args.push(r.context);
+    args.push(...requestArgs(r));
     return buildWithRetry('podman', args, this.env, r);
   }
   async inspect(tag: string): Promise<ImageFacts> {
@@ -284,11 +288,7 @@ class Docker implements Builder {
   private run(args: string[], timeoutMs = QUICK) { return exec('docker', args, { env: this.env, timeoutMs }); }
   async build(r: BuildRequest): Promise<BuildResult> {
     const args = ['buildx', 'build', '--load', '--progress=plain', '-f', r.dockerfile, '-t', r.tag];
-    if (r.target) args.push('--target', r.target);
-    for (const [k, v] of Object.entries(r.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
-    if (r.platform) args.push('--platform', r.platform);
-    if (r.noCache) args.push('--no-cache');
-    args.push(r.context);
+    args.push(...requestArgs(r));
     return buildWithRetry('docker', args, this.env, r);
   }
   async inspect(tag: string): Promise<ImageFacts> {
