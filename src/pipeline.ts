@@ -23,6 +23,12 @@ export interface PipelineOptions {
   signal?: AbortSignal;
   /** Per-transform run state from `prepare`, by id (see `prepareTransforms`). */
   state?: ReadonlyMap<string, unknown>;
+  /**
+   * Stop after the first pass when it changed the text (`--check`: only whether a file changes matters).
+   * The first pass still runs every transform, so its outcomes (held-back runtime notes) are all there;
+   * the returned text is the first pass's, not the settled one.
+   */
+  stopAtChange?: boolean;
 }
 
 /** Resolves options (defaults, then the given ones, then parseOptions) for each transform. */
@@ -80,10 +86,15 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
   // fix does. Outcomes: all of the first pass, then only the rewrites of later passes (their refusals
   // restate the first pass's, or describe the pipeline's own output, e.g. "already multi-stage").
   const outcomes: ReportedOutcome[] = [];
+  // the text each transform last saw when it had nothing to apply: shown that text again in a later pass,
+  // it would again apply nothing, and a later pass keeps only rewrites, so it is skipped (this makes the
+  // confirming pass cost only the transforms up to the last one that changed something)
+  const idle = new Map<number, string>();
   for (let pass = 1; ; pass++) {
-    const r = await runPass(text, hasBom ? { ...opts, bom: true } : opts, (pass - 1) * opts.transforms.length);
+    const r = await runPass(text, hasBom ? { ...opts, bom: true } : opts, (pass - 1) * opts.transforms.length, idle);
     outcomes.push(...(pass === 1 ? r.outcomes : r.outcomes.filter((o) => o.kind === 'rewrite')));
-    if (r.text === text) {
+    if (r.text === text || (opts.stopAtChange && pass === 1)) {
+      if (r.text !== text) text = r.text;
       return { text: hasBom ? BOM + text : text, outcomes: sortOutcomes(outcomes), ignored: false, ...(warnings.length ? { warnings } : {}) };
     }
     if (pass === MAX_PASSES) {
@@ -120,13 +131,15 @@ function sortOutcomes(outcomes: ReportedOutcome[]): ReportedOutcome[] {
 }
 
 /** One pass: every transform once, in order, each on a fresh parse of the current text (BOM already stripped). */
-async function runPass(input: string, opts: PipelineOptions & { bom?: boolean }, firstStep: number): Promise<{ text: string; outcomes: ReportedOutcome[] }> {
+async function runPass(input: string, opts: PipelineOptions & { bom?: boolean }, firstStep: number, idle: Map<number, string>): Promise<{ text: string; outcomes: ReportedOutcome[] }> {
   let text = input;
   const outcomes: ReportedOutcome[] = [];
   // parse once, and again only after a transform actually changed the text (parsing is most of the cost)
   let doc: DocView | null = null;
   for (const [k, t] of opts.transforms.entries()) {
     const step = firstStep + k;
+    if (idle.get(k) === text) continue;
+    const mark = outcomes.length;
     if (doc === null || doc.text !== text) doc = docFor(text);
     const options = { ...(t.defaults as object), ...(opts.options?.[t.id] ?? {}) };
     let result: Outcome[];
@@ -163,6 +176,7 @@ async function runPass(input: string, opts: PipelineOptions & { bom?: boolean },
       edits.push(...o.edits);
       outcomes.push({ transform: t.id, kind: 'rewrite', line: o.line, message: o.message, safety, edits: o.edits, step });
     }
+    if (outcomes.slice(mark).some((o) => o.kind === 'rewrite')) idle.delete(k); else idle.set(k, text);
     if (edits.length === 0) continue;
     try {
       sortEdits(edits);
