@@ -70,7 +70,7 @@ function timed(args: string[], cwd: string): { ms: number; status: number | null
   const r = spawnSync(process.execPath, [join(root, 'scripts/rss.mjs'), bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CI: '1' }, maxBuffer: 1 << 30 });
   const ms = performance.now() - t0;
   const rss = /DOCKEROPT_MAX_RSS_KB=(\d+)/.exec(r.stderr)?.[1];
-  if (r.status !== 0 && r.status !== 1) process.stderr.write(r.stderr.slice(0, 2000));
+  if (r.status !== 0 && r.status !== 1 && r.status !== 2) process.stderr.write(r.stderr.slice(0, 2000));
   return { ms, status: r.status, rssKb: rss ? Number(rss) : null };
 }
 
