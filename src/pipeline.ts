@@ -216,6 +216,7 @@ export function pragmaLine(doc: DocView, ins: { getRange(): { start: { line: num
  */
 function ignoredRanges(doc: DocView, id: string): { start: number; end: number }[] {
   const out: { start: number; end: number }[] = [];
+  if (!doc.text.includes('dockeropt')) return out; // no pragma (IGNORE_NEXT names dockeropt)
   for (const ins of doc.instructions()) {
     if (pragmaLine(doc, ins, id) === null) continue;
     let top = ins.getRange().start.line;
