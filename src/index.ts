@@ -66,6 +66,8 @@ export interface OptimizeOptions {
   threads?: boolean;
   /** Drop the text of unchanged files from the result (bounds memory on big trees). */
   lean?: boolean;
+  /** Only whether each file changes matters (`--check`): see RunOptions.stopAtChange. */
+  stopAtChange?: boolean;
   /** The transforms to choose from, in pipeline order (default: the built-in ones). */
   transforms?: readonly Transform<any>[];
   services?: Services;
@@ -131,6 +133,7 @@ function runOptions(o: OptimizeOptions): RunOptions {
     ...(o.threads === false ? { threads: false } : {}),
     ...(o.gitignore === false ? { gitignore: false } : {}),
     ...(o.lean ? { lean: true } : {}),
+    ...(o.stopAtChange ? { stopAtChange: true } : {}),
     ...(settingsFor ? { settingsFor } : {}),
     ...(ignoredBy ? { ignoredBy } : {}),
     ...(o.services ? { services: o.services } : {}),

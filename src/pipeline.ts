@@ -24,6 +24,12 @@ export interface PipelineOptions {
   signal?: AbortSignal;
   /** Per-transform run state from `prepare`, by id (see `prepareTransforms`). */
   state?: ReadonlyMap<string, unknown>;
+  /**
+   * Stop after the first pass when it changed the text (`--check`: only whether a file changes matters).
+   * The first pass still runs every transform, so its outcomes (held-back runtime notes) are all there;
+   * the returned text is the first pass's, not the settled one.
+   */
+  stopAtChange?: boolean;
 }
 
 /** Resolves options (defaults, then the given ones, then parseOptions) for each transform. */
@@ -88,10 +94,16 @@ export async function runPipeline(input: string, opts: PipelineOptions): Promise
   // the BOM stays unless an applied rewrite removes it (cache-mounts' --drop-bom); then the recorded changes
   // (lines after the BOM) do not describe the first line's change, and the diff searches instead
   let bom = hasBom;
+  // the text each transform last saw when it had nothing to apply: shown that text again in a later pass,
+  // it would again apply nothing, and a later pass keeps only rewrites, so it is skipped (this makes the
+  // confirming pass cost only the transforms up to the last one that changed something)
+  const idle = new Map<number, string>();
   for (let pass = 1; ; pass++) {
-    const r = await runPass(text, bom ? { ...opts, bom: true } : opts, (pass - 1) * opts.transforms.length);
+    const r = await runPass(text, bom ? { ...opts, bom: true } : opts, (pass - 1) * opts.transforms.length, idle);
     outcomes.push(...(pass === 1 ? r.outcomes : r.outcomes.filter((o) => o.kind === 'rewrite')));
-    if (r.outcomes.some((o) => o.kind === 'rewrite' && o.dropsBom)) bom = false;
+    if (r.outcomes.some((o) => o.kind === 'rewrite' && o.dropsBom)) { bom = false; idle.clear(); }
+    // --check needs only to know that a file changes: it stops after the first pass that changes it
+    if (r.text !== text && opts.stopAtChange && pass === 1) { changes = r.changes; text = r.text; }
     if (r.text === text) {
       changes = text === original ? [] : clipChanges(changes, lineCount(original), lineCount(text));
       return { text: bom ? BOM + text : text, outcomes: sortOutcomes(outcomes), ignored: false, ...(bom === hasBom ? { changes } : {}), ...(warnings.length ? { warnings } : {}) };
@@ -131,7 +143,7 @@ function sortOutcomes(outcomes: ReportedOutcome[]): ReportedOutcome[] {
 }
 
 /** One pass: every transform once, in order, each on a fresh parse of the current text (BOM already stripped). */
-async function runPass(input: string, opts: PipelineOptions & { bom?: boolean }, firstStep: number): Promise<{ text: string; outcomes: ReportedOutcome[]; changes: LineChange[] }> {
+async function runPass(input: string, opts: PipelineOptions & { bom?: boolean }, firstStep: number, idle: Map<number, string>): Promise<{ text: string; outcomes: ReportedOutcome[]; changes: LineChange[] }> {
   let text = input;
   const outcomes: ReportedOutcome[] = [];
   let changes: LineChange[] = [];
@@ -139,6 +151,8 @@ async function runPass(input: string, opts: PipelineOptions & { bom?: boolean },
   let doc: DocView | null = null;
   for (const [k, t] of opts.transforms.entries()) {
     const step = firstStep + k;
+    if (idle.get(k) === text) continue;
+    const mark = outcomes.length;
     if (doc === null || doc.text !== text) doc = docFor(text);
     const options = { ...(t.defaults as object), ...(opts.options?.[t.id] ?? {}) };
     let result: Outcome[];
@@ -175,6 +189,7 @@ async function runPass(input: string, opts: PipelineOptions & { bom?: boolean },
       edits.push(...o.edits);
       outcomes.push({ transform: t.id, kind: 'rewrite', line: o.line, message: o.message, safety, edits: o.edits, step, ...(o.dropsBom ? { dropsBom: true as const } : {}) });
     }
+    if (outcomes.slice(mark).some((o) => o.kind === 'rewrite')) idle.delete(k); else idle.set(k, text);
     if (edits.length === 0) continue;
     let sorted: Edit[];
     try {
@@ -217,6 +232,7 @@ export function pragmaLine(doc: DocView, ins: { getRange(): { start: { line: num
  */
 function ignoredRanges(doc: DocView, id: string): { start: number; end: number }[] {
   const out: { start: number; end: number }[] = [];
+  if (!doc.text.includes('dockeropt')) return out; // no pragma (IGNORE_NEXT names dockeropt)
   for (const ins of doc.instructions()) {
     if (pragmaLine(doc, ins, id) === null) continue;
     let top = ins.getRange().start.line;

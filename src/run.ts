@@ -61,6 +61,11 @@ export interface RunOptions {
   /** Drop the text of files that did not change once they are processed (bounds memory on big trees). */
   lean?: boolean;
   /**
+   * Only whether each file changes matters (`--check`): a file's pipeline stops after its first pass
+   * when that pass changed it (see PipelineOptions.stopAtChange); `after` is then that pass's text.
+   */
+  stopAtChange?: boolean;
+  /**
    * `--verify`: build each file that would change before and after (src/verify/run.ts). Under `write`,
    * a file is written only when the verification allows it.
    */
@@ -220,7 +225,21 @@ export async function run(given: RunOptions): Promise<RunResult> {
   if (workers && await workers.workersFit(plan, opts)) {
     const pathOf = new Map(files.map((f) => [f.display, f.path]));
     const pending: Promise<void>[] = [];
-    await workers.runOnWorkers(plan, opts, opts.concurrency ?? 1, (r) => { pending.push(commit(r, pathOf.get(r.file) ?? r.file, null)); });
+    const take = () => (next < files.length ? next++ : null);
+    // the main thread is one of the `concurrency` threads: it processes files from the same queue, from
+    // the start (the workers need a few hundred ms to load), between printing the results
+    const mainThread = async () => {
+      for (let i = take(); i !== null; i = take()) {
+        const f = files[i]!;
+        const p = f.profile;
+        const { result, bytes } = await analyseFile(f.path, f.display, { ...opts, transforms: p.transforms, options: p.options, runtime: p.runtime, safeOnly: false, state: p.state });
+        pending.push(commit(result, f.path, bytes));
+      }
+    };
+    await Promise.all([
+      workers.runOnWorkers(plan, opts, (opts.concurrency ?? 1) - 1, (r) => { pending.push(commit(r, pathOf.get(r.file) ?? r.file, null)); }, take),
+      mainThread(),
+    ]);
     await Promise.all(pending);
   } else {
     const worker = async () => {
@@ -379,6 +398,7 @@ export async function analyseFile(path: string, display: string, opts: RunOption
       ...(opts.services ? { services: opts.services } : {}),
       ...(opts.runtime && !opts.safeOnly ? { runtime: true } : {}),
       ...(opts.state ? { state: opts.state } : {}),
+      ...(opts.stopAtChange && !opts.verify ? { stopAtChange: true } : {}),
     });
     const changed = res.text !== text;
     const result: FileResult = {

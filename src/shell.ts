@@ -11,8 +11,12 @@ import type { Instruction } from 'dockerfile-ast';
 import type { DocView } from './document.js';
 
 // require(), not import: ESM would run Node's CommonJS export scanner over the 1.5 MB GopherJS bundle
-// on every start (~120 ms here).
-const { syntax } = (createRequire(import.meta.url)('mvdan-sh') as typeof import('mvdan-sh').default);
+// on every start (~120 ms here). Loaded on the first parse, not with this module: compiling the bundle
+// costs ~300 ms, which a run that never parses a RUN (the main thread while workers do the files, a
+// file without RUNs) does not pay.
+type Syntax = typeof import('mvdan-sh').default['syntax'];
+let loaded: Syntax | null = null;
+const sh = (): Syntax => (loaded ??= (createRequire(import.meta.url)('mvdan-sh') as typeof import('mvdan-sh').default).syntax);
 
 /* mvdan-sh is GopherJS output without type declarations; its nodes are Go structs. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -126,7 +130,7 @@ const parseCache = new Map<string, ParsedShell | { error: string }>();
 function parseShellUncached(text: string): ParsedShell | { error: string } {
   if (text.length > MAX_SHELL_CHARS) return { error: `it is ${text.length} characters long, more than the ${MAX_SHELL_CHARS} this tool analyses` };
   // one parser for the process: creating one costs more than parsing a typical RUN
-  parser ??= syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash));
+  if (parser === null) { const syntax = sh(); parser = syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)); }
   let file: ShNode;
   try {
     file = toPlain(parser.Parse(text, '').__internal_object__);
@@ -153,7 +157,7 @@ let posixParser: ShNode | null = null;
  * dash and BusyBox reject), or null when it does. Call it on text parseShell accepted (bounded length).
  */
 export function posixSyntaxError(text: string): string | null {
-  posixParser ??= syntax.NewParser(syntax.Variant(syntax.LangPOSIX));
+  if (posixParser === null) { const syntax = sh(); posixParser = syntax.NewParser(syntax.Variant(syntax.LangPOSIX)); }
   try {
     posixParser.Parse(text, '');
     return null;
@@ -280,6 +284,18 @@ export interface SimpleCommand {
  * command substitutions; `inMainShell` tells which would affect the state of the RUN's own shell.
  */
 export function simpleCommands(file: ShNode): SimpleCommand[] {
+  // the analysis of a parsed RUN, shared: every transform asks for the commands of the same (cached) tree,
+  // so they are listed once per tree (frozen: a caller that changed them would change them for all)
+  const hit = commandsCache.get(file);
+  if (hit) return hit;
+  const out = listCommands(file);
+  for (const c of out) Object.freeze(c.words);
+  commandsCache.set(file, Object.freeze(out) as SimpleCommand[]);
+  return out;
+}
+const commandsCache = new WeakMap<ShNode, SimpleCommand[]>();
+
+function listCommands(file: ShNode): SimpleCommand[] {
   const out: SimpleCommand[] = [];
   const visitStmts = (stmts: ShNode[], main: boolean) => { for (const s of stmts) visitStmt(s, main); };
   const visitStmt = (stmt: ShNode, main: boolean) => {

@@ -14,7 +14,7 @@ import type { Plan, RunOptions } from './run.js';
 /** Below this many files the main thread is faster (measured: ~10 ms per file, ~150 ms per thread start). */
 export const WORKER_MIN_FILES = 200;
 
-interface Job { i: number; path: string; display: string; ids: string[]; options: Record<string, Record<string, unknown>>; runtime: boolean; write: boolean; cwd: string }
+interface Job { i: number; path: string; display: string; ids: string[]; options: Record<string, Record<string, unknown>>; runtime: boolean; write: boolean; cwd: string; stopAtChange: boolean }
 
 /** Can this plan run on worker threads? */
 export async function workersFit(plan: Plan, opts: RunOptions): Promise<boolean> {
@@ -31,10 +31,16 @@ export async function workersFit(plan: Plan, opts: RunOptions): Promise<boolean>
  */
 export const WORKER_HEAP_MB = 160;
 
-/** Processes the plan's files on `threads` workers; `onResult` gets each result as it arrives. */
-export async function runOnWorkers(plan: Plan, opts: RunOptions, threads: number, onResult: (r: FileResult) => void): Promise<void> {
+/**
+ * Processes the plan's files on `threads` workers; `onResult` gets each result as it arrives. `take`
+ * hands out the index of the next file to process (null when none is left): the caller shares it with
+ * the main thread, which processes files too while the workers start (a worker is ready only after
+ * ~0.3-0.5 s of loading, which a small batch would otherwise wait for).
+ */
+export async function runOnWorkers(plan: Plan, opts: RunOptions, threads: number, onResult: (r: FileResult) => void, take?: () => number | null): Promise<void> {
   const files = plan.files;
   let next = 0;
+  const nextFile = take ?? (() => (next < files.length ? next++ : null));
   const start = (): Promise<void> => new Promise((resolve, reject) => {
     const limits = { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } };
     // from source (tests run through tsx) the worker registers the TypeScript loader before loading this module
@@ -43,12 +49,12 @@ export async function runOnWorkers(plan: Plan, opts: RunOptions, threads: number
       : new Worker(new URL(import.meta.url), { workerData: { dockeroptWorker: true }, ...limits });
     let current: number | null = null;
     const send = () => {
-      if (next >= files.length) { current = null; void w.terminate().then(() => resolve()); return; }
-      const i = next++;
+      const i = nextFile();
+      if (i === null) { current = null; void w.terminate().then(() => resolve()); return; }
       current = i;
       const f = files[i]!;
       // workers only compute: the main thread writes (one place for the signal clean-up and the transaction rules)
-      const job: Job = { i, path: f.path, display: f.display, ids: f.profile.transforms.map((t) => t.id), options: f.profile.options, runtime: f.profile.runtime, write: false, cwd: opts.cwd };
+      const job: Job = { i, path: f.path, display: f.display, ids: f.profile.transforms.map((t) => t.id), options: f.profile.options, runtime: f.profile.runtime, write: false, cwd: opts.cwd, stopAtChange: Boolean(opts.stopAtChange) };
       w.postMessage(job);
     };
     w.on('message', (r: FileResult) => { current = null; onResult(r); send(); });
@@ -65,7 +71,7 @@ export async function runOnWorkers(plan: Plan, opts: RunOptions, threads: number
     });
     send();
   });
-  await Promise.all(Array.from({ length: Math.min(threads, files.length) }, start));
+  await Promise.all(Array.from({ length: Math.max(0, Math.min(threads, files.length)) }, start));
 }
 
 if (!isMainThread && (workerData as { dockeroptWorker?: boolean } | null)?.dockeroptWorker) {
@@ -73,7 +79,7 @@ if (!isMainThread && (workerData as { dockeroptWorker?: boolean } | null)?.docke
   const contextCache = newContextCache(); // one per worker: the thread lives for one run
   parentPort!.on('message', async (job: Job) => {
     const transforms = job.ids.map((idn) => transformById(idn)!);
-    const r = await processFile(job.path, job.display, { cwd: job.cwd, paths: [], transforms, options: job.options, runtime: job.runtime, write: job.write, contextCache });
+    const r = await processFile(job.path, job.display, { cwd: job.cwd, paths: [], transforms, options: job.options, runtime: job.runtime, write: job.write, contextCache, ...(job.stopAtChange ? { stopAtChange: true } : {}) });
     parentPort!.postMessage(r);
   });
 }

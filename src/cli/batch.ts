@@ -20,6 +20,9 @@ export interface Batch {
   /** While streaming: each changed file's impact, and each file's refusal lines for the summary. */
   impacts: Map<string, FileImpact>;
   refusals: Map<string, string[]>;
+  /** While streaming --format json / sarif: what each file's entry needs its texts for (see jsonParts, locate). */
+  json?: Map<string, import('../report/json.js').JsonParts>;
+  sarif?: Map<string, import('../report/locate.js').Located[]>;
 }
 
 export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
@@ -30,16 +33,23 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
   const started = performance.now();
   const { optimize } = await import('../index.js');
   const spinner = await startProgress(io, o.quiet || o.format !== 'human');
-  const streamed = o.format === 'human' && o.diffOut === null;
+  // human output prints each file as it finishes; JSON and SARIF keep what each file's entry needs its
+  // texts for and write the document at the end (the same bytes); either way the texts are let go
+  const streamed = (o.format === 'human' || o.format === 'json' || o.format === 'sarif') && o.diffOut === null;
   const impacts = new Map<string, FileImpact>();
   const refusals = new Map<string, string[]>();
-  const { computeImpact } = streamed && !(o.check || o.quiet) ? await import('../impact.js') : { computeImpact: null };
+  const jsonOut = streamed && o.format === 'json' ? { parts: new Map(), ...(await import('../report/json.js')) } : null;
+  const sarifOut = streamed && o.format === 'sarif' ? { located: new Map(), ...(await import('../report/locate.js')) } : null;
+  // the JSON document carries every changed file's impact, the human output unless --check / --quiet
+  const { computeImpact } = streamed && (jsonOut || (o.format === 'human' && !(o.check || o.quiet))) ? await import('../impact.js') : { computeImpact: null };
   const verifyLines = o.verify ? (await import('../verify/report.js')).fileVerifyLines : null;
   if (o.verify) o.verify.progress = (file, what) => spinner?.build(file, what);
   const onOrdered = (f: FileResult) => {
-    printFile(f, o, io, human, verifyLines);
-    if (!o.check && f.status === 'changed' && computeImpact) try { impacts.set(f.file, computeImpact(f.before, f.after)); } catch { /* the report is an extra */ }
-    if (!o.check && !o.quiet) refusals.set(f.file, human.outcomeLines(f, o.color, true, new Set(['refuse', 'note'])));
+    if (jsonOut) jsonOut.parts.set(f.file, jsonOut.jsonParts(f));
+    if (sarifOut && f.status !== 'error') sarifOut.located.set(f.file, sarifOut.locate(f));
+    if (o.format === 'human') printFile(f, o, io, human, verifyLines);
+    if ((jsonOut || !o.check) && f.status === 'changed' && computeImpact) try { impacts.set(f.file, computeImpact(f.before, f.after)); } catch { /* the report is an extra */ }
+    if (o.format === 'human' && !o.check && !o.quiet) refusals.set(f.file, human.outcomeLines(f, o.color, true, new Set(['refuse', 'note'])));
     f.before = '';
     f.after = '';
   };
@@ -57,7 +67,7 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
   for (const n of result.notices ?? []) io.stderr.write(`dockeropt: ${n}\n`);
   if (o.debug) io.stderr.write(`dockeropt: ${result.files.length} files in ${(performance.now() - started).toFixed(0)} ms\n`);
   if (o.debug) for (const f of result.files) if (f.error?.stack) io.stderr.write(`dockeropt: ${f.file}: ${f.error.stack}\n`);
-  return { result, root: result.root, streamed, impacts, refusals };
+  return { result, root: result.root, streamed, impacts, refusals, ...(jsonOut ? { json: jsonOut.parts } : {}), ...(sarifOut ? { sarif: sarifOut.located } : {}) };
 }
 
 /**

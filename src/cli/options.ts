@@ -85,6 +85,8 @@ export async function buildOptions(flags: Flags, io: Io): Promise<CliOptions> {
       ...(jobs ? { jobs } : {}),
       ...(v['no-gitignore'] ? { gitignore: false } : {}),
       lean: true,
+      // the --check report says only which files would change (and the held-back count of the first pass)
+      ...(v.check || v['list-different']) && format === 'human' && !verify && v['diff-out'] === undefined ? { stopAtChange: true } : {},
       ...(verify ? { verify: (await import('../verify/run.js')).makeVerifier({
         ...(v.builder ? { builder: v.builder as 'docker' | 'podman' | 'buildah' } : {}),
         ...(v.target !== undefined ? { target: v.target } : {}),

@@ -34,11 +34,11 @@ const REPORTERS: Readonly<Record<Format | 'check', Reporter>> = {
   check: reportCheck,
   json: async (b, _o, io, impacts) => {
     const { jsonReport } = await import('../report/json.js');
-    io.stdout.write(jsonReport(b.result, version(), impacts));
+    io.stdout.write(jsonReport(b.result, version(), impacts, b.json));
   },
   sarif: async (b, o, io) => {
     const { sarifReport } = await import('../report/sarif.js');
-    io.stdout.write(sarifReport(b.result, { version: version(), transforms: o.transforms, cwd: io.cwd, root: b.root, refusals: o.reportRefusals }));
+    io.stdout.write(sarifReport(b.result, { version: version(), transforms: o.transforms, cwd: io.cwd, root: b.root, refusals: o.reportRefusals }, b.sarif));
   },
   github: async (b, o, io) => {
     const { githubReport } = await import('../report/github.js');
@@ -147,6 +147,11 @@ function printTransformErrors(r: RunResult, io: Io): void {
 async function impactsFor(b: Batch, o: CliOptions): Promise<Impacts> {
   if (o.format === 'sarif' || o.format === 'github') return undefined;
   const wanted = !(o.check || o.quiet);
+  if (b.streamed && o.format === 'json') {
+    // only files that are still changed at the end (a write that failed made its file an error)
+    for (const f of b.result.files) if (f.status !== 'changed') b.impacts.delete(f.file);
+    return priceStreamed(b.impacts, o, b.result);
+  }
   if (b.streamed) return wanted ? priceStreamed(b.impacts, o, b.result) : undefined;
   return o.format === 'json' || wanted ? impactOf(b.result.files, o, b.result) : undefined;
 }

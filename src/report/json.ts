@@ -1,12 +1,32 @@
 import type { RunResult } from '../run.js';
+import type { FileResult, ReportedOutcome } from '../types.js';
 import { originalLines, unifiedDiff } from './human.js';
 import { sumImpacts, type FileImpact } from '../impact.js';
 
-/** The `--json` document: stable keys, no timestamps, files sorted by path; `impacts` (by file) adds `impact` to changed files. */
-export function jsonReport(r: RunResult, version: string, impacts?: ReadonlyMap<string, FileImpact>): string {
+/**
+ * What a file's entry needs its texts for: each outcome's line in the file on disk and the diff. A
+ * batch computes them as each file finishes and lets go of the texts (memory stays bounded); the
+ * document is written at the end from them, the same bytes as from the texts.
+ */
+export interface JsonParts { lines: Map<ReportedOutcome, number>; diff: string }
+
+export function jsonParts(f: FileResult): JsonParts {
+  return { lines: originalLines(f), diff: f.status === 'changed' ? unifiedDiff(f.file, f.before, f.after, f.changes) : '' };
+}
+
+/**
+ * The `--json` document: stable keys, no timestamps, files sorted by path; `impacts` (by file) adds `impact` to changed files.
+ * `parts` (by file): what jsonParts computed while the texts were there.
+ */
+export function jsonReport(r: RunResult, version: string, impacts?: ReadonlyMap<string, FileImpact>, parts?: ReadonlyMap<string, JsonParts>): string {
+  const partsOf = (f: FileResult): JsonParts => {
+    const p = parts?.get(f.file);
+    // a file that failed after it finished (a write that could not be made) has no outcomes nor diff
+    return p && f.status !== 'error' ? p : jsonParts(f);
+  };
   return JSON.stringify({
     version,
-    files: r.files.map((f) => ({ f, lines: originalLines(f) })).map(({ f, lines }) => ({
+    files: r.files.map((f) => ({ f, p: partsOf(f) })).map(({ f, p: { lines, diff } }) => ({
       file: f.file,
       status: f.status,
       ...(f.written ? { written: true } : {}),
@@ -18,7 +38,7 @@ export function jsonReport(r: RunResult, version: string, impacts?: ReadonlyMap<
         ...(o.kind === 'refuse' ? { reason: o.message } : { message: o.message }),
         ...(o.safety ? { safety: o.safety } : {}),
       })),
-      diff: f.status === 'changed' ? unifiedDiff(f.file, f.before, f.after, f.changes) : '',
+      diff,
       ...(f.error ? { error: (({ stack: _stack, ...rest }) => rest)(f.error) } : {}),
       ...(impacts?.has(f.file) ? { impact: impacts.get(f.file) } : {}),
       ...(f.verify ? { verify: f.verify } : {}),

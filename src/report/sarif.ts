@@ -8,7 +8,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { RunResult } from '../run.js';
 import type { Transform } from '../types.js';
-import { locate, type Pos } from './locate.js';
+import { locate, type Located, type Pos } from './locate.js';
 import { differenceLine } from '../verify/compare.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -48,8 +48,12 @@ function verifiedDifferences(v: import('../verify/run.js').FileVerification): st
   return lines.join('; ') + (r.differences.length > 3 ? `; and ${r.differences.length - 3} more` : '');
 }
 
-/** The SARIF log as a JSON string (stable: sorted files, no timestamps). */
-export function sarifReport(r: RunResult, o: SarifOptions): string {
+/**
+ * The SARIF log as a JSON string (stable: sorted files, no timestamps). `located` (by file): what
+ * locate() gave while the file's texts were there (a batch computes it as each file finishes and lets
+ * go of the texts, so memory stays bounded); a file without it is located now.
+ */
+export function sarifReport(r: RunResult, o: SarifOptions, located?: ReadonlyMap<string, Located[]>): string {
   const ruleIndex = new Map<string, number>();
   const rules = o.transforms.map((t, i) => {
     ruleIndex.set(t.id, i);
@@ -74,7 +78,7 @@ export function sarifReport(r: RunResult, o: SarifOptions): string {
       });
       continue;
     }
-    for (const l of locate(f)) {
+    for (const l of located?.get(f.file) ?? locate(f)) {
       const out = l.outcome;
       if (!ruleIndex.has(out.transform)) continue;
       if (o.refusals === false && (out.kind === 'refuse' || out.kind === 'note')) continue;
