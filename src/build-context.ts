@@ -22,7 +22,7 @@
  */
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { yaml } from './lazy.js';
 import { DockerfileParser } from 'dockerfile-ast';
 import { contextFs } from './context-fs.js';
 import type { ContextFs } from './types.js';
@@ -143,7 +143,7 @@ function parsed(file: string, cache: ContextCache, json: boolean): unknown {
   let doc: unknown = null;
   try {
     const text = readFileSync(file, 'utf8');
-    doc = json ? JSON.parse(text) : parseYaml(text);
+    doc = json ? JSON.parse(text) : yaml().parse(text);
   } catch {
     doc = null;
   }

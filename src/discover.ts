@@ -1,4 +1,4 @@
-import fg from 'fast-glob';
+import { fastGlob } from './lazy.js';
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -35,7 +35,7 @@ export interface DiscoveryResult {
   problems: DiscoveryProblem[];
 }
 
-const isGlob = (s: string) => fg.isDynamicPattern(s);
+const isGlob = (s: string) => fastGlob().isDynamicPattern(s);
 
 /** The names DOCKERFILE_PATTERNS match, as a test on one file name. */
 export function isDockerfileName(name: string): boolean {
@@ -96,7 +96,7 @@ export async function discover(args: readonly string[], cwd: string, extraIgnore
       problems.push({ display: arg, message: 'the pattern climbs out of the working directory (..)', hint: 'run dockeropt from a directory above, or pass that directory as a path' });
       continue;
     }
-    const matches = await fg(arg, { cwd, dot: true, onlyFiles: false, followSymbolicLinks: false, ignore, absolute: true, unique: true });
+    const matches = await fastGlob()(arg, { cwd, dot: true, onlyFiles: false, followSymbolicLinks: false, ignore, absolute: true, unique: true });
     if (matches.length === 0) { problems.push({ display: arg, message: 'no files match this pattern', hint: 'check the pattern, or quote it so the shell does not expand it' }); continue; }
     for (const m of matches) classify(m);
   }
@@ -107,7 +107,7 @@ export async function discover(args: readonly string[], cwd: string, extraIgnore
    * and .git are skipped. Extra ignore patterns still go through fast-glob.
    */
   async function searchDir(dir: string) {
-    const ignored = extraIgnore.length ? new Set(await fg([...extraIgnore], { cwd: dir, dot: true, onlyFiles: false, followSymbolicLinks: false, absolute: true })) : null;
+    const ignored = extraIgnore.length ? new Set(await fastGlob()([...extraIgnore], { cwd: dir, dot: true, onlyFiles: false, followSymbolicLinks: false, absolute: true })) : null;
     const candidates: string[] = [];
     const walk = (d: string) => {
       let entries: Dirent[];

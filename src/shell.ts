@@ -6,17 +6,63 @@
  * removed, comment lines inside the continuation dropped) and keeps a map from every character of it
  * back to the Dockerfile offset, so analysis results can become text edits.
  */
-import { createRequire } from 'node:module';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire, Module } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 import type { Instruction } from 'dockerfile-ast';
 import type { DocView } from './document.js';
 
-// require(), not import: ESM would run Node's CommonJS export scanner over the 1.5 MB GopherJS bundle
-// on every start (~120 ms here). Loaded on the first parse, not with this module: compiling the bundle
-// costs ~300 ms, which a run that never parses a RUN (the main thread while workers do the files, a
-// file without RUNs) does not pay.
+// Loaded as CommonJS, not imported: ESM would run Node's CommonJS export scanner over the 1.5 MB GopherJS
+// bundle on every start (~120 ms here). Loaded on the first parse, not with this module: a run that never
+// parses a RUN (a file without RUNs) does not pay for it. Compiling the bundle costs ~110 ms of a cold
+// start, so it is compiled through V8's code cache when `npm run build` wrote one for this Node.js
+// (SHELL_CODE_CACHE, next to this module in dist/; V8 rejects a cache of another version or flags, and
+// the bundle is then compiled as usual). The bundle runs exactly as require() would run it: Node's
+// module wrapper, its own require, module and exports.
 type Syntax = typeof import('mvdan-sh').default['syntax'];
 let loaded: Syntax | null = null;
-const sh = (): Syntax => (loaded ??= (createRequire(import.meta.url)('mvdan-sh') as typeof import('mvdan-sh').default).syntax);
+const sh = (): Syntax => {
+  if (loaded === null) { const m = loadMvdanSh(); loaded = m.exports.syntax; cacheState = m.cacheRejected === null ? null : !m.cacheRejected; }
+  return loaded;
+};
+
+/** The V8 code cache of the mvdan-sh bundle, written by `npm run build` (scripts/code-cache.mjs). */
+export const SHELL_CODE_CACHE = fileURLToPath(new URL('./mvdan-sh.v8cache', import.meta.url));
+
+function loadMvdanSh(useCache = true): { exports: typeof import('mvdan-sh').default; script: Script; cacheRejected: boolean | null } {
+  const file = createRequire(import.meta.url).resolve('mvdan-sh');
+  let cachedData: Buffer | undefined;
+  if (useCache) { try { cachedData = readFileSync(SHELL_CODE_CACHE); } catch { /* no cache: compile */ } }
+  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, ...(cachedData ? { cachedData } : {}) });
+  const module = { exports: {} as typeof import('mvdan-sh').default, id: file, filename: file, loaded: false };
+  (script.runInThisContext() as (...a: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  module.loaded = true;
+  return { exports: module.exports, script, cacheRejected: cachedData ? script.cachedDataRejected ?? false : null };
+}
+
+/**
+ * Writes SHELL_CODE_CACHE (for `npm run build`): compiles the bundle, parses `samples` so that the
+ * parser's functions are compiled too, and stores V8's code for all of it. Returns the cache's size.
+ */
+export function writeShellCodeCache(samples: readonly string[]): number {
+  const { exports, script } = loadMvdanSh(false);
+  const syntax = exports.syntax;
+  for (const variant of [syntax.LangBash, syntax.LangPOSIX]) {
+    const p = syntax.NewParser(syntax.KeepComments(true), syntax.Variant(variant));
+    for (const s of samples) { try { p.Parse(s, ''); } catch { /* a sample may be bash-only */ } }
+  }
+  const data = script.createCachedData();
+  writeFileSync(SHELL_CODE_CACHE, data);
+  return data.length;
+}
+
+/** Whether this process's mvdan-sh was compiled from the code cache (null: not loaded yet or no cache). */
+export function shellCodeCacheUsed(): boolean | null {
+  return cacheState;
+}
+let cacheState: boolean | null = null;
 
 /* mvdan-sh is GopherJS output without type declarations; its nodes are Go structs. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

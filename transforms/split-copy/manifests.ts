@@ -4,8 +4,7 @@
  * script, a path dependency, a workspace). Files are read through the build context (never guessed).
  */
 import { posix } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { parse as parseToml } from 'smol-toml';
+import { toml, yaml } from '../../src/lazy.js';
 import { base, flagValues, hasFlag, positionals } from './commands.js';
 import type { Ctx, Ecosystem, PlanRule } from './ecosystems.js';
 
@@ -121,7 +120,7 @@ export const jsPlan: PlanRule = (c, ctx, row) => {
   let workspaceFile = false;
   if (c.eco === 'pnpm' && ctx.sent('pnpm-workspace.yaml')) {
     let ws: unknown;
-    try { ws = parseYaml(ctx.readText('pnpm-workspace.yaml') ?? ''); } catch { return { refuse: 'pnpm-workspace.yaml does not parse' }; }
+    try { ws = yaml().parse(ctx.readText('pnpm-workspace.yaml') ?? ''); } catch { return { refuse: 'pnpm-workspace.yaml does not parse' }; }
     const pkgs = (ws as { packages?: unknown } | null)?.packages;
     workspaceFile = Array.isArray(pkgs) && pkgs.length > 0;
     if (workspaceFile && !fetchOnly) return { refuse: 'pnpm-workspace.yaml lists workspace packages (a monorepo): every member\'s package.json would have to be copied first; `pnpm fetch` (which needs only the lockfile) followed by `pnpm install --offline` after the source is the pattern that works' };
@@ -180,7 +179,7 @@ export const jsPlan: PlanRule = (c, ctx, row) => {
 function yarnrcProblem(ctx: Ctx, files: readonly string[]): string | null {
   if (files.includes('.yarnrc.yml')) {
     let rc: unknown;
-    try { rc = parseYaml(ctx.readText('.yarnrc.yml') ?? ''); } catch { return '.yarnrc.yml does not parse, so the paths it sets cannot be checked'; }
+    try { rc = yaml().parse(ctx.readText('.yarnrc.yml') ?? ''); } catch { return '.yarnrc.yml does not parse, so the paths it sets cannot be checked'; }
     const o = (rc && typeof rc === 'object' ? rc : {}) as Record<string, unknown>;
     const reads: [string, unknown][] = [['yarnPath', o.yarnPath], ['cacheFolder', o.cacheFolder], ['patchFolder', o.patchFolder]];
     for (const p of Array.isArray(o.plugins) ? o.plugins : []) reads.push(['plugins', typeof p === 'string' ? p : (p as { path?: unknown } | null)?.path]);
@@ -271,7 +270,7 @@ export const pipPlan: PlanRule = (c, ctx, row) => {
 
 /** A TOML file parsed with smol-toml, or the refusal. */
 function readToml(ctx: Ctx, rel: string): { toml: Record<string, unknown> } | { refuse: string } {
-  try { return { toml: parseToml(ctx.readText(rel) ?? '') as Record<string, unknown> }; } catch (e) { return { refuse: `${rel} does not parse as TOML (${(e as Error).message.split('\n')[0]}), so its dependencies cannot be checked` }; }
+  try { return { toml: toml().parse(ctx.readText(rel) ?? '') as Record<string, unknown> }; } catch (e) { return { refuse: `${rel} does not parse as TOML (${(e as Error).message.split('\n')[0]}), so its dependencies cannot be checked` }; }
 }
 
 /**
