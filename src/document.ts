@@ -1,5 +1,20 @@
-import { DockerfileParser } from 'dockerfile-ast';
-import type { Dockerfile, Instruction, From } from 'dockerfile-ast';
+import { DockerfileParser, Instruction as InstructionClass } from 'dockerfile-ast';
+import type { Argument, Dockerfile, Instruction, From } from 'dockerfile-ast';
+
+// dockerfile-ast splits an instruction's text into arguments on every call of getRawArguments, and its own
+// constructors and getters call it several times per instruction while parsing (a third of a parse). The
+// text behind an instruction never changes, so the split is kept per instance; each call gets its own
+// copy of the array, as before (ModifiableInstruction.getArguments shifts the flags off the array it gets).
+{
+  const proto = InstructionClass.prototype as unknown as { getRawArguments(): Argument[] };
+  const split = proto.getRawArguments;
+  const kept = new WeakMap<object, Argument[]>();
+  proto.getRawArguments = function getRawArguments(this: object): Argument[] {
+    let args = kept.get(this);
+    if (args === undefined) { args = split.call(this); kept.set(this, args); }
+    return args.slice();
+  };
+}
 
 /** LSP-style position and range, as dockerfile-ast reports them (0-based). */
 export interface Position { line: number; character: number }
@@ -217,7 +232,7 @@ export class DocView {
  * dockerfile-ast recomputes arguments, flags and ranges from the text on every call, and transforms ask
  * often; the text behind a parsed instruction never changes, so each answer is kept on the instance.
  */
-const MEMOIZED = ['getArguments', 'getArgumentsRange', 'getArgumentsRanges', 'getRawArgumentsContent', 'getArgumentsContent', 'getFlags', 'getRange', 'getHeredocs', 'getProperties', 'getImage', 'getImageName', 'getImageTag', 'getBuildStage', 'getExpandedArguments', 'getVariables'] as const;
+const MEMOIZED = ['getKeyword', 'getArguments', 'getArgumentsRange', 'getArgumentsRanges', 'getRawArgumentsContent', 'getArgumentsContent', 'getFlags', 'getRange', 'getHeredocs', 'getProperties', 'getImage', 'getImageName', 'getImageTag', 'getBuildStage', 'getExpandedArguments', 'getVariables'] as const;
 function memoize(ins: Instruction): void {
   const obj = ins as unknown as Record<string, unknown>;
   for (const name of MEMOIZED) {

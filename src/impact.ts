@@ -8,7 +8,7 @@
  */
 import type { Instruction } from 'dockerfile-ast';
 import { BOM, DocView, isExecForm, type Stage } from './document.js';
-import { parseShell, runShellView, simpleCommands } from './shell.js';
+import { parseView, runShellView, simpleCommands } from './shell.js';
 
 export interface StageLayers {
   /** `AS` name, or the stage's 0-based index as text. */
@@ -86,7 +86,7 @@ export function installOf(doc: DocView, ins: Instruction): string | null {
   if (ins.getKeyword() !== 'RUN' || isExecForm(ins)) return null;
   const v = runShellView(doc, ins);
   if (!v) return null;
-  const p = parseShell(v.text);
+  const p = parseView(v);
   if ('error' in p) return null;
   for (const c of simpleCommands(p.file)) {
     let w = c.words;

@@ -160,6 +160,18 @@ export interface ParsedShell {
   offset(pos: ShNode): number;
 }
 
+/**
+ * parseShell of a RUN's shell view, kept with the view (views are kept per instruction): every transform
+ * of a pass asks for the same RUNs, and a file with more RUNs than parseShell's cache holds would otherwise
+ * have them parsed again by each transform.
+ */
+export function parseView(view: ShellView): ParsedShell | { error: string } {
+  let p = parsedByView.get(view);
+  if (p === undefined) { p = parseShell(view.text); parsedByView.set(view, p); }
+  return p;
+}
+const parsedByView = new WeakMap<ShellView, ParsedShell | { error: string }>();
+
 /** Parses shell text (bash dialect: a superset of what `/bin/sh` images accept), or returns the error. */
 export function parseShell(text: string): ParsedShell | { error: string } {
   // several transforms, and every pass, parse the same RUN: keep the last results (trees are never mutated)

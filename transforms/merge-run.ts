@@ -37,7 +37,7 @@
 import type { Instruction, Run } from 'dockerfile-ast';
 import { DocView, isExecForm, type Stage } from '../src/document.js';
 import { applyEdits, replaceRange, type Edit } from '../src/edits.js';
-import { Op, nodeType, parseShell, posixSyntaxError, runShellView, simpleCommands, walk, wordLit, type ParsedShell, type ShellView, type ShNode } from '../src/shell.js';
+import { Op, nodeType, parseView, posixSyntaxError, runShellView, simpleCommands, walk, wordLit, type ParsedShell, type ShellView, type ShNode } from '../src/shell.js';
 import { isShellSpecial } from '../src/shell-model.js';
 import { instructionStates, shellProblem, shippedStages, type InstructionState } from '../src/stages.js';
 import type { Outcome, Transform } from '../src/types.js';
@@ -90,7 +90,7 @@ function analyse(doc: DocView, ins: Run, st: InstructionState | undefined): Anal
   if (ins.getHeredocs().length > 0) return { ...base, unusable: 'it uses a heredoc' };
   const view = runShellView(doc, ins);
   if (!view || view.text.trim() === '') return { ...base, unusable: 'it has no command' };
-  const parsed = parseShell(view.text);
+  const parsed = parseView(view);
   if ('error' in parsed) return { ...base, view, unusable: `its shell command does not parse (${parsed.error})` };
   if (parsed.file.Stmts.length === 0) return { ...base, view, unusable: 'it has no command' };
   return { ...base, view, parsed, unusable: null };
@@ -623,7 +623,7 @@ function joinReadsTheSame(doc: DocView, group: Analysed[]): boolean {
   if (run.getHeredocs().length > 0 || isExecForm(run)) return false;
   if (flagsText(joinedDoc, run).join('\u0000') !== flagsText(doc, first).join('\u0000')) return false;
   const view = runShellView(joinedDoc, run);
-  const parsed = view ? parseShell(view.text) : null;
+  const parsed = view ? parseView(view) : null;
   if (!parsed || 'error' in parsed) return false;
   const pa = group[0]!.parsed!;
   const got = parsed.file.Stmts as ShNode[], want = pa.file.Stmts as ShNode[];

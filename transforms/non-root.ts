@@ -34,7 +34,7 @@ import { execArgs, type DocView, type Stage } from '../src/document.js';
 import { insertAt, type Edit } from '../src/edits.js';
 import { UsageError } from '../src/errors.js';
 import { isRootUser, isWindowsRef, lookupImage, parseImageRef } from '../src/base-images.js';
-import { parseShell, runShellView, simpleCommands } from '../src/shell.js';
+import { parseShell, parseView, runShellView, simpleCommands } from '../src/shell.js';
 import { expandVars, instructionStates, isWindowsImage, metaArgs, windowsReason, type InstructionState } from '../src/stages.js';
 import { intentOf, type BuildIntent, type BuildTarget } from '../src/build-context.js';
 import { isSuppressed } from '../src/pipeline.js';
@@ -89,15 +89,35 @@ interface Chain {
 
 /** The chain of stages `FROM <stage>` builds on, root first. */
 function chainOf(stages: Stage[], stage: Stage): Chain {
+  // kept per stage list (one per parsed file) and stage: the callers ask for every stage's chain, and a
+  // file of thousands of stages, each FROM the one before, made searching the stages each time cubic
+  let kept = chainsByStages.get(stages);
+  if (!kept) { kept = { parents: parentsOf(stages), chains: new Map() }; chainsByStages.set(stages, kept); }
+  const hit = kept.chains.get(stage.index);
+  if (hit) return hit;
   const out: Stage[] = [stage];
   let cur = stage;
   for (;;) {
-    const img = cur.from.getImage()?.toLowerCase() ?? null;
-    const parent = img === null ? undefined : stages.slice(0, cur.index).reverse().find((s) => s.name === img || String(s.index) === img);
-    if (!parent) return { stages: out.reverse(), image: cur.from.getImage() };
+    const parent = kept.parents.get(cur.index);
+    if (!parent) { const chain = { stages: out.reverse(), image: cur.from.getImage() }; kept.chains.set(stage.index, chain); return chain; }
     out.push(parent);
     cur = parent;
   }
+}
+const chainsByStages = new WeakMap<Stage[], { parents: Map<number, Stage>; chains: Map<number, Chain> }>();
+
+/** Each stage's parent: the last earlier stage whose name or index its FROM names. */
+function parentsOf(stages: Stage[]): Map<number, Stage> {
+  const out = new Map<number, Stage>();
+  const last = new Map<string, Stage>();
+  for (const s of stages) {
+    const img = s.from.getImage()?.toLowerCase() ?? null;
+    const parent = img === null ? undefined : last.get(img);
+    if (parent) out.set(s.index, parent);
+    last.set(String(s.index), s);
+    if (s.name !== null) last.set(s.name, s);
+  }
+  return out;
 }
 
 const flagsOf = (ins: Instruction): Flag[] => (ins as Partial<ModifiableInstruction>).getFlags?.() ?? [];
@@ -340,7 +360,7 @@ function privilegeDropper(doc: DocView, all: Instruction[]): { name: string; lin
         words = exec;
       } else if (!(kw === 'RUN' && (ins as unknown as { getHeredocs(): unknown[] }).getHeredocs().length > 0)) {
         const view = runShellView(doc, ins);
-        const parsed = view ? parseShell(view.text) : null;
+        const parsed = view ? parseView(view) : null;
         if (parsed && !('error' in parsed)) words = simpleCommands(parsed.file).flatMap((c) => c.words);
       }
     } else if (kw === 'COPY' || kw === 'ADD') {
@@ -365,7 +385,7 @@ function rootDaemon(doc: DocView, all: Instruction[]): { name: string; line: num
     if (exec) words = exec;
     else {
       const view = runShellView(doc, ins);
-      const parsed = view ? parseShell(view.text) : null;
+      const parsed = view ? parseView(view) : null;
       if (parsed && !('error' in parsed)) words = simpleCommands(parsed.file).flatMap((c) => c.words);
     }
     const hit = words.map((w) => (w ?? '').split('/').pop()!).find((w) => ROOT_DAEMONS.has(w));

@@ -5,13 +5,13 @@ import type { InstructionState } from '../../src/stages.js';
 import type { TransformContext } from '../../src/types.js';
 import { detectWords } from './detect.js';
 import { ECOSYSTEMS } from './ecosystems.js';
-import { instructionsBefore, type Resolver, type ResolvedUser } from './resolve.js';
+import { KINDS, instructionsBefore, ofKinds, parentStage, type Kinds, type Resolver, type ResolvedUser } from './resolve.js';
 import { refuse, type CacheMountsOptions, type Mount, type ToolCmd } from './types.js';
 import { base, commandWordsOf, inside, normPath, optionValue, overlaps } from './words.js';
 
 const label = (m: Mount) => ECOSYSTEMS[m.eco].label;
 /** Does the command use one of the ecosystem's offline switches? */
-const offline = (switches: readonly string[] | undefined, w: (string | null)[]) => switches !== undefined && w.some((x) => x !== null && switches.includes(x));
+const offline = (switches: readonly string[] | undefined, w: readonly (string | null)[]) => switches !== undefined && w.some((x) => x !== null && switches.includes(x));
 
 /** The targets of the RUN's own --mount flags, expanded and normalised. */
 export function existingMountTargets(ins: Run, r: Resolver): string[] {
@@ -44,9 +44,8 @@ export function overlapChecks(doc: DocView, ins: Instruction, st: InstructionSta
     }
   }
   // what COPY/ADD placed must not be at, above or below a target
-  for (const prev of instructionsBefore(doc, ins, st)) {
+  for (const prev of instructionsBefore(doc, ins, st, KINDS.copy)) {
     const kw = prev.getKeyword();
-    if (kw !== 'COPY' && kw !== 'ADD') continue;
     for (const placed of placedPaths(prev, states.get(prev), ctx)) {
       for (const mt of mounts) {
         if (overlaps(mt.target, placed)) {
@@ -58,28 +57,76 @@ export function overlapChecks(doc: DocView, ins: Instruction, st: InstructionSta
   readerChecks(doc, ins, st, mounts);
 }
 
-/** The stages built FROM this one (directly or through others), this one first. */
+/**
+ * The stages built FROM this one (directly or through others), this one first. Kept per parsed file and
+ * stage, with the descendants' instructions: a file of thousands of stages, each FROM the one before,
+ * asks for them for every RUN, which recomputing made cubic.
+ */
 export function stageAndDescendants(doc: DocView, st: InstructionState): Stage[] {
-  const out: Stage[] = [st.stage];
+  return descendants(doc, st.stage).stages;
+}
+
+function descendants(doc: DocView, stage: Stage): { stages: Stage[] } {
+  let kept = descendantsByDoc.get(doc);
+  if (!kept) { kept = new Map(); descendantsByDoc.set(doc, kept); }
+  const hit = kept.get(stage.index);
+  if (hit) return hit;
+  // a stage descends from this one when its parent (parentStage: the first earlier stage of that name or
+  // index, as the FROM resolves) is this one or a descendant
+  const stages: Stage[] = [stage];
+  const inside = new Set<number>([stage.index]);
   for (const s of doc.stages()) {
-    if (s.index <= st.stage.index) continue;
-    const parent = s.from.getImage()?.toLowerCase() ?? '';
-    if (out.some((o) => o.name === parent || String(o.index) === parent)) out.push(s);
+    if (s.index <= stage.index) continue;
+    const parent = parentStage(doc, s);
+    if (parent && inside.has(parent.index)) { stages.push(s); inside.add(s.index); }
+  }
+  const out = { stages };
+  kept.set(stage.index, out);
+  return out;
+}
+const descendantsByDoc = new WeakMap<DocView, Map<number, { stages: Stage[] }>>();
+
+/**
+ * What runs after `ins` in its image and in every image built FROM it: the rest of its stage, then the
+ * descendants; only the instructions of the given keywords (see instructionsBefore).
+ */
+export function* laterInImage(doc: DocView, ins: Instruction, st: InstructionState, kinds: Kinds | 'reading RUNs'): Generator<Instruction> {
+  const at = ins.getRange().start.line;
+  const of = (s: Stage) => (kinds === 'reading RUNs' ? readingRuns(doc, s) : ofKinds(doc, s, kinds));
+  let byKinds = laterByDoc.get(doc);
+  if (!byKinds) { byKinds = new Map(); laterByDoc.set(doc, byKinds); }
+  let kept = byKinds.get(kinds);
+  if (!kept) { kept = []; byKinds.set(kinds, kept); }
+  let desc = kept[st.stage.index];
+  if (!desc) { desc = descendants(doc, st.stage).stages.slice(1).flatMap(of); kept[st.stage.index] = desc; }
+  // yielded, not copied: a RUN near the top of thousands of stages has most of the file after it
+  for (const i of of(st.stage)) if (i.getRange().start.line > at) yield i;
+  yield* desc;
+}
+const laterByDoc = new WeakMap<DocView, Map<Kinds | 'reading RUNs', Instruction[][]>>();
+
+/**
+ * A stage's RUNs that can read what a cache mount keeps out of the image: some command runs a package
+ * manager or names a literal absolute path (wordFacts). The others can make no check fail (laterRunReads
+ * and laterRunChecks find nothing in them), so the checks skip them. Kept per parsed file and stage.
+ */
+function readingRuns(doc: DocView, stage: Stage): Instruction[] {
+  let kept = readingByDoc.get(doc);
+  if (!kept) { kept = new Map(); readingByDoc.set(doc, kept); }
+  let out = kept.get(stage.index);
+  if (!out) {
+    out = ofKinds(doc, stage, KINDS.run).filter((r) => commandWordsOf(doc, r).some((w) => { const f = wordFacts(w); return f.detected !== null || f.reads.length > 0; }));
+    kept.set(stage.index, out);
   }
   return out;
 }
-
-/** What runs after `ins` in its image and in every image built FROM it: the rest of its stage, then the descendants. */
-export function laterInImage(doc: DocView, ins: Instruction, st: InstructionState): Instruction[] {
-  const [own, ...desc] = stageAndDescendants(doc, st);
-  return [...own!.instructions.slice(own!.instructions.indexOf(ins) + 1), ...desc.flatMap((s) => s.instructions)];
-}
+const readingByDoc = new WeakMap<DocView, Map<number, Instruction[]>>();
 
 /** Names a `--from=` can use for these stages. */
 const stageKeys = (stages: Stage[]) => new Set(stages.flatMap((s) => [String(s.index), ...(s.name ? [s.name] : [])]));
 
 /** The literal absolute paths among a command's words (`--opt=/p` too). */
-const pathWords = (w: (string | null)[]) => w.flatMap((x) => {
+const pathWords = (w: readonly (string | null)[]) => w.flatMap((x) => {
   if (x === null) return [];
   const v = x.startsWith('-') && x.includes('=') ? x.slice(x.indexOf('=') + 1) : x;
   const n = v.startsWith('/') ? normPath(v.replace(/\/\*$/, '')) : null;
@@ -93,9 +140,10 @@ const pathWords = (w: (string | null)[]) => w.flatMap((x) => {
  * the target).
  */
 function readerChecks(doc: DocView, ins: Instruction, st: InstructionState, mounts: Mount[]): void {
-  const keys = stageKeys(stageAndDescendants(doc, st));
+  const readers = stageReaders(doc);
+  const keys = readers.length ? stageKeys(stageAndDescendants(doc, st)) : new Set<string>();
   const line = ins.getRange().start.line;
-  for (const later of doc.instructions()) {
+  for (const later of readers) {
     if (later.getRange().start.line <= line) continue;
     const kw = later.getKeyword();
     const flags = kw === 'COPY' || kw === 'RUN' ? (later as Run).getFlags() : [];
@@ -127,9 +175,8 @@ function readerChecks(doc: DocView, ins: Instruction, st: InstructionState, moun
     }
   }
   // the container's start command: in this image or one built FROM it
-  for (const later of laterInImage(doc, ins, st)) {
+  for (const later of laterInImage(doc, ins, st, KINDS.start)) {
     const kw = later.getKeyword();
-    if (kw !== 'CMD' && kw !== 'ENTRYPOINT') continue;
     for (const words of commandWordsOf(doc, later)) {
       for (const mt of mounts) {
         const atStart = ECOSYSTEMS[mt.eco].atStart;
@@ -150,17 +197,58 @@ function readerChecks(doc: DocView, ins: Instruction, st: InstructionState, moun
 export function laterRunReads(doc: DocView, later: Instruction, mt: Mount, wanted: readonly string[] | undefined): string | null {
   if (wanted?.includes(mt.target)) return `uses the same cache (${mt.target})`;
   for (const w of commandWordsOf(doc, later)) {
-    const d = detectWords(w);
+    const { detected: d, reads } = wordFacts(w);
     if (d && d.eco === mt.eco) return `runs ${w.filter(Boolean).slice(0, 2).join(' ')}, which reads ${mt.target}`;
-    // removing what the mount kept out of the image leaves the same result
-    const p = base(w[0]) === 'rm' ? undefined : pathWords(w.slice(1)).find((x) => inside(x, mt.target));
+    const p = reads.find((x) => inside(x, mt.target));
     if (p) return `reads ${p}`;
   }
   return null;
 }
 
-/** Paths a COPY/ADD writes: dest/<file> for plain files, the whole dest for directories, globs and `.`. */
+/**
+ * What a later command's words say, kept per words array (commandWordsOf keeps those per instruction): the
+ * package manager it runs, and the literal paths it reads (none for `rm`: removing what the mount kept out of
+ * the image leaves the same result). Every RUN that gets a mount asks this of every later RUN.
+ */
+function wordFacts(w: readonly (string | null)[]): { detected: ReturnType<typeof detectWords>; reads: string[] } {
+  let f = factsByWords.get(w);
+  if (!f) { f = { detected: detectWords(w), reads: base(w[0]) === 'rm' ? [] : pathWords(w.slice(1)) }; factsByWords.set(w, f); }
+  return f;
+}
+const factsByWords = new WeakMap<readonly (string | null)[], { detected: ReturnType<typeof detectWords>; reads: string[] }>();
+
+/**
+ * The instructions that can read from another stage: COPY with --from, RUN with --mount (kept per parsed
+ * file; every RUN that gets a mount looks through them).
+ */
+function stageReaders(doc: DocView): Instruction[] {
+  let out = readersByDoc.get(doc);
+  if (!out) {
+    out = doc.instructions().filter((i) => {
+      const kw = i.getKeyword();
+      const flags = kw === 'COPY' || kw === 'RUN' ? (i as Run).getFlags() : [];
+      return kw === 'COPY' ? flags.some((f) => f.getName().toLowerCase() === 'from')
+        : flags.some((f) => f.getName().toLowerCase() === 'mount' && f.getOptions().some((o) => o.getName().toLowerCase() === 'from'));
+    });
+    readersByDoc.set(doc, out);
+  }
+  return out;
+}
+const readersByDoc = new WeakMap<DocView, Instruction[]>();
+
+/**
+ * Paths a COPY/ADD writes: dest/<file> for plain files, the whole dest for directories, globs and `.`.
+ * Kept per instruction (its text, WORKDIR and build context do not change within a file's analysis):
+ * every RUN that gets a mount checks every COPY before it.
+ */
 function placedPaths(ins: Instruction, st: InstructionState | undefined, ctx: TransformContext<CacheMountsOptions>): string[] {
+  let out = placedByIns.get(ins);
+  if (!out) { out = placedPathsOf(ins, st, ctx); placedByIns.set(ins, out); }
+  return out;
+}
+const placedByIns = new WeakMap<Instruction, string[]>();
+
+function placedPathsOf(ins: Instruction, st: InstructionState | undefined, ctx: TransformContext<CacheMountsOptions>): string[] {
   const args = ins.getArguments().map((a) => a.getValue());
   if (args.length < 2) return [];
   const destRaw = args[args.length - 1]!;
@@ -193,10 +281,9 @@ export function outputInCacheCheck(t: ToolCmd, r: Resolver, mounts: Mount[]): vo
 /** A later RUN (of the stage or of one built FROM it) must not work offline from what this RUN downloads. */
 export function laterRunChecks(doc: DocView, ins: Instruction, st: InstructionState, mounts: Mount[], tools: ToolCmd[]): void {
   const ecos = new Set(mounts.map((m) => m.eco));
-  for (const later of laterInImage(doc, ins, st)) {
-    if (later.getKeyword() !== 'RUN') continue;
+  for (const later of laterInImage(doc, ins, st, 'reading RUNs')) {
     for (const w of commandWordsOf(doc, later)) {
-      const d = detectWords(w);
+      const d = wordFacts(w).detected;
       if (!d || !ecos.has(d.eco)) continue;
       if (offline(ECOSYSTEMS[d.eco].offline, w) && tools.some((t) => t.eco === d.eco)) {
         refuse(`the RUN on line ${doc.lineOfNode(later)} runs ${d.tool} offline from what this RUN downloads; with a cache mount the downloads would not be in the image (if the cache is empty the offline step fails)`);

@@ -12,7 +12,7 @@
  */
 import type { Instruction, Run } from 'dockerfile-ast';
 import { isExecForm } from '../../src/document.js';
-import { parseShell, runShellView, simpleCommands, wordLit, type ShNode } from '../../src/shell.js';
+import { parseView, runShellView, simpleCommands, wordLit, type ShNode } from '../../src/shell.js';
 import type { Resolver } from './resolve.js';
 import { refuse, type Eco, type EcoContext } from './types.js';
 import { absTarget, base } from './words.js';
@@ -96,7 +96,7 @@ export function configuredCache(eco: Eco, r: Resolver, ec: EcoContext, what: str
 /** An earlier RUN that sets the key with the tool, or writes a file of a config file's name. */
 function runWrites(ins: Instruction, ec: EcoContext, cf: ConfigFile, what: string): void {
   const v = runShellView(ec.doc, ins);
-  const p = v ? parseShell(v.text) : null;
+  const p = v ? parseView(v) : null;
   if (!p || 'error' in p) return;
   const line = ec.doc.lineOfNode(ins);
   for (const c of simpleCommands(p.file)) {

@@ -33,7 +33,7 @@ export function detect(sc: SimpleCommand): ToolCmd | null {
 }
 
 /** Which package manager a command's words run, without the syntax tree (also for CMD and later RUNs). */
-export function detectWords(w: (string | null)[]): Omit<ToolCmd, 'sc'> | null {
+export function detectWords(w: readonly (string | null)[]): Omit<ToolCmd, 'sc'> | null {
   let at = 0;
   let tool = base(w[0]);
   if (tool === null) return null;

@@ -35,14 +35,14 @@ import type { Instruction, Run } from 'dockerfile-ast';
 import { execArgs, type DocView } from '../../src/document.js';
 import { insertAt, sortEdits } from '../../src/edits.js';
 import { isSuppressed } from '../../src/pipeline.js';
-import { parseShell, runShellView, simpleCommands } from '../../src/shell.js';
+import { parseShell, parseView, runShellView, simpleCommands } from '../../src/shell.js';
 import { instructionStates, shellProblem, type InstructionState } from '../../src/stages.js';
 import type { Outcome, Transform, TransformContext } from '../../src/types.js';
 import { existingMountTargets, laterInImage, ownerChecks, laterRunChecks, laterRunReads, offlineChecks, outputInCacheCheck, overlapChecks } from './checks.js';
 import { detect, execFormRunsTool } from './detect.js';
 import { ECOSYSTEMS } from './ecosystems.js';
 import { baseImageFacts } from './images.js';
-import { Resolver, inlineAssigns, instructionsBefore, resolveUser, variablesSetInRun, type ResolvedUser } from './resolve.js';
+import { KINDS, Resolver, inlineAssigns, instructionsBefore, resolveUser, variablesSetInRun, type ResolvedUser } from './resolve.js';
 import { planEdits, verify } from './rewrite.js';
 import { cargoBuild, cargoTargetMount } from './rust.js';
 import { targetsFor } from './targets.js';
@@ -143,8 +143,8 @@ function demoteUnreadable(doc: DocView, runs: RunResult[]): void {
     for (const r of runs) {
       if (r.added.length === 0) continue;
       let reason: string | null = null;
-      for (const later of laterInImage(doc, r.ins, r.st)) {
-        if (later.getKeyword() !== 'RUN') continue;
+      // the RUNs that can read under a target (the others make laterRunReads find nothing)
+      for (const later of laterInImage(doc, r.ins, r.st, 'reading RUNs')) {
         const lr = byIns.get(later);
         for (const mt of r.added) {
           // a mount at the target (any id) or above it hides the image's files there, in the original as well
@@ -191,7 +191,7 @@ function analyseRun(doc: DocView, rec: RunResult, states: Map<Instruction, Instr
   }
   const view = runShellView(doc, ins);
   if (!view || view.text.trim() === '') return;
-  const parsed = parseShell(view.text);
+  const parsed = parseView(view);
   if ('error' in parsed) return;
   const all = simpleCommands(parsed.file);
   const tools = all.map(detect).filter((t): t is ToolCmd => t !== null);
@@ -203,7 +203,7 @@ function analyseRun(doc: DocView, rec: RunResult, states: Map<Instruction, Instr
   const facts = baseImageFacts(st.baseImage);
   const user = resolveUser(doc, ins, st, facts);
   const setInRun = variablesSetInRun(all);
-  const before = instructionsBefore(doc, ins, st);
+  const before = instructionsBefore(doc, ins, st, KINDS.before);
   const ec: EcoContext = { doc, ctx, before, allCmds: all };
 
   // targets, per command (inline assignments can differ per command)

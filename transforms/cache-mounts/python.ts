@@ -4,7 +4,7 @@
  * (another filesystem) prevents, and can symlink into it.
  */
 import { isExecForm } from '../../src/document.js';
-import { parseShell, runShellView, simpleCommands } from '../../src/shell.js';
+import { parseView, runShellView, simpleCommands } from '../../src/shell.js';
 import type { Resolver } from './resolve.js';
 import { refuse, type CommandEdits, type EcoContext, type ToolCmd } from './types.js';
 import { absTarget, base, falsy, normPath, optionValue, overlaps, truthy } from './words.js';
@@ -23,7 +23,7 @@ function poetryVenvCheck(r: Resolver, cache: string, ec: EcoContext): void {
   for (const ins of ec.before) {
     if (ins.getKeyword() !== 'RUN' || isExecForm(ins)) continue;
     const v = runShellView(ec.doc, ins);
-    const p = v ? parseShell(v.text) : null;
+    const p = v ? parseView(v) : null;
     if (p && !('error' in p)) for (const c of simpleCommands(p.file)) cmds.push(c.words);
   }
   for (const c of ec.allCmds) cmds.push(c.words);

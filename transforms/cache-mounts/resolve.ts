@@ -5,8 +5,9 @@
  */
 import type { Instruction } from 'dockerfile-ast';
 import { isExecForm, type DocView } from '../../src/document.js';
-import { nodeType, parseShell, runShellView, simpleCommands, type ShNode, type SimpleCommand } from '../../src/shell.js';
+import { nodeType, parseView, runShellView, simpleCommands, type ShNode, type SimpleCommand } from '../../src/shell.js';
 import type { InstructionState } from '../../src/stages.js';
+import type { Stage } from '../../src/document.js';
 import { refuse, Refusal } from './types.js';
 import { base, wordValue } from './words.js';
 import type { BaseImageFacts, KnownUser } from './images.js';
@@ -21,22 +22,79 @@ export interface ResolvedUser {
   label: string;
 }
 
-/** The instructions that ran before `ins` in its image: ancestor stages (FROM <stage>) and its own stage. */
-export function instructionsBefore(doc: DocView, ins: Instruction, st: InstructionState): Instruction[] {
-  const stages = doc.stages();
-  const chain: Instruction[][] = [];
-  let stage = st.stage;
-  const seen = new Set<number>();
-  while (stage && !seen.has(stage.index)) {
-    seen.add(stage.index);
-    chain.unshift(stage === st.stage ? stage.instructions.slice(0, stage.instructions.indexOf(ins)) : stage.instructions);
-    const parentName = stage.from.getImage()?.toLowerCase() ?? '';
-    const parent = stages.find((s) => s.index < stage!.index && (s.name === parentName || String(s.index) === parentName));
-    if (!parent) break;
-    stage = parent;
-  }
-  return chain.flat();
+/**
+ * The instructions that ran before `ins` in its image: ancestor stages (FROM <stage>) and its own stage;
+ * only those of the given keywords (the checks ask for RUN, COPY and ADD; lists of the others would only be
+ * walked past, which for thousands of stages is most of the time).
+ */
+export function instructionsBefore(doc: DocView, ins: Instruction, st: InstructionState, kinds: Kinds): Instruction[] {
+  const at = ins.getRange().start.line;
+  return [...ancestorInstructions(doc, st.stage, kinds), ...ofKinds(doc, st.stage, kinds).filter((i) => i.getRange().start.line < at)];
 }
+
+/** The keyword sets the checks ask for (the lists are kept per set: pass these, not new arrays). */
+export const KINDS = {
+  run: ['RUN'],
+  copy: ['COPY', 'ADD'],
+  start: ['CMD', 'ENTRYPOINT'],
+  before: ['RUN', 'COPY', 'ADD'],
+} as const satisfies Record<string, readonly string[]>;
+export type Kinds = (typeof KINDS)[keyof typeof KINDS];
+
+/** A stage's instructions of the given keywords, kept per parsed file, keywords and stage. */
+export function ofKinds(doc: DocView, stage: Stage, kinds: Kinds): Instruction[] {
+  let byKinds = kindsByDoc.get(doc);
+  if (!byKinds) { byKinds = new Map(); kindsByDoc.set(doc, byKinds); }
+  let kept = byKinds.get(kinds);
+  if (!kept) { kept = []; byKinds.set(kinds, kept); }
+  let out = kept[stage.index];
+  if (!out) { out = stage.instructions.filter((i) => (kinds as readonly string[]).includes(i.getKeyword())); kept[stage.index] = out; }
+  return out;
+}
+const kindsByDoc = new WeakMap<DocView, Map<Kinds, Instruction[][]>>();
+
+/**
+ * The stage a stage is built FROM (the first earlier stage of that name or index), or null for an image.
+ * Kept per parsed file: a file of thousands of stages, each FROM the one before, asks for every stage's
+ * chain, which searching the stages each time made cubic.
+ */
+export function parentStage(doc: DocView, stage: Stage): Stage | null {
+  let parents = parentsByDoc.get(doc);
+  if (!parents) {
+    parents = new Map();
+    const first = new Map<string, Stage>();
+    for (const s of doc.stages()) {
+      const p = first.get(s.from.getImage()?.toLowerCase() ?? '');
+      parents.set(s.index, p && p.index < s.index ? p : null);
+      for (const key of [String(s.index), ...(s.name !== null ? [s.name] : [])]) if (!first.has(key)) first.set(key, s);
+    }
+    parentsByDoc.set(doc, parents);
+  }
+  return parents.get(stage.index) ?? null;
+}
+const parentsByDoc = new WeakMap<DocView, Map<number, Stage | null>>();
+
+/** The instructions of those keywords of the stages a stage is built FROM, oldest first (kept per parsed file, stage and keywords). */
+function ancestorInstructions(doc: DocView, stage: Stage, kinds: Kinds): readonly Instruction[] {
+  const tag = kinds;
+  let byKinds = ancestorsByDoc.get(doc);
+  if (!byKinds) { byKinds = new Map(); ancestorsByDoc.set(doc, byKinds); }
+  let kept = byKinds.get(tag);
+  if (!kept) { kept = new Map(); byKinds.set(tag, kept); }
+  const hit = kept.get(stage.index);
+  if (hit) return hit;
+  // iterative: a chain of thousands of stages must not recurse that deep
+  const chain: Stage[] = [];
+  for (let s = parentStage(doc, stage); s && !chain.includes(s); s = parentStage(doc, s)) {
+    chain.push(s);
+    const known = kept.get(s.index);
+    if (known) { const out = [...known, ...chain.reverse().flatMap((c) => ofKinds(doc, c, kinds))]; kept.set(stage.index, out); return out; }
+  }
+  const out = chain.reverse().flatMap((c) => ofKinds(doc, c, kinds));
+  kept.set(stage.index, out);
+  return out;
+}
+const ancestorsByDoc = new WeakMap<DocView, Map<Kinds, Map<number, readonly Instruction[]>>>();
 
 /** Users created by useradd/adduser in the RUNs before: name → uid/gid/home when given. */
 function createdUsers(doc: DocView, before: Instruction[]): Map<string, { uid: number | null; gid: number | null; home: string; made: boolean }> {
@@ -45,7 +103,7 @@ function createdUsers(doc: DocView, before: Instruction[]): Map<string, { uid: n
     if (ins.getKeyword() !== 'RUN' || isExecForm(ins)) continue;
     const view = runShellView(doc, ins);
     if (!view) continue;
-    const parsed = parseShell(view.text);
+    const parsed = parseView(view);
     if ('error' in parsed) continue;
     for (const c of simpleCommands(parsed.file)) {
       const name0 = base(c.words[0]);
@@ -87,7 +145,7 @@ export function resolveUser(doc: DocView, ins: Instruction, st: InstructionState
   const [name, group] = spec.split(':') as [string, string | undefined];
   if (name === 'root' || name === '0') return root;
   const gidOf = (fallback: number | null) => (group === undefined ? fallback : num(group));
-  const created = createdUsers(doc, instructionsBefore(doc, ins, st));
+  const created = createdUsers(doc, instructionsBefore(doc, ins, st, KINDS.run));
   if (/^\d+$/.test(name)) {
     const uid = Number(name);
     for (const [uname, u] of created) if (u.uid === uid) return { root: false, uid, gid: gidOf(u.gid), home: u.home, homeExists: u.made, label: `${uname} (uid ${uid})` };

@@ -5,7 +5,7 @@
 import type { Instruction, Run } from 'dockerfile-ast';
 import { DocView } from '../../src/document.js';
 import { applyEdits, insertAt, removeRange, replaceRange, type Edit } from '../../src/edits.js';
-import { Op, nodeType, parseShell, runShellView, simpleCommands, type ParsedShell, type ShNode, type ShellView, type SimpleCommand } from '../../src/shell.js';
+import { Op, nodeType, parseView, runShellView, simpleCommands, type ParsedShell, type ShNode, type ShellView, type SimpleCommand } from '../../src/shell.js';
 import { cleanupEco } from './detect.js';
 import { ECOSYSTEMS } from './ecosystems.js';
 import type { Resolver } from './resolve.js';
@@ -194,7 +194,7 @@ export function verify(doc: DocView, ins: Run, edits: Edit[], flags: string[], e
   for (const f of flags) if (!have.includes(f)) fail(`missing ${f}`);
   const view = runShellView(after, run);
   if (!view) return fail('no command');
-  const p = parseShell(view.text);
+  const p = parseView(view);
   if ('error' in p) return fail(p.error);
   const got = simpleCommands(p.file).map((c) => c.words);
   if (JSON.stringify(got) !== JSON.stringify(expected)) fail(`commands ${JSON.stringify(got)} instead of ${JSON.stringify(expected)}`);

@@ -9,6 +9,7 @@
  * - apk: `--no-cache` becomes `--update-cache` (without --no-cache apk needs a fresh index).
  * - dnf/yum: packages are kept only with keepcache, so `--setopt=keepcache=1` is added to the command.
  */
+import type { Instruction } from 'dockerfile-ast';
 import type { Resolver } from './resolve.js';
 import { refuse, type CommandEdits, type EcoContext, type ToolCmd } from './types.js';
 import { base, commandWordsOf, inside, subcommand } from './words.js';
@@ -20,7 +21,21 @@ const ARCHIVES_OPT = `Dir::Cache::Archives=${APT_ARCHIVES}`;
 const KEEP_OPT = 'APT::Keep-Downloaded-Packages=true';
 
 /** Does a command remove docker-clean (the BuildKit recipe, done by hand)? */
-const removesDockerClean = (words: (string | null)[]) => base(words[0]) === 'rm' && words.includes(DOCKER_CLEAN);
+const removesDockerClean = (words: readonly (string | null)[]) => base(words[0]) === 'rm' && words.includes(DOCKER_CLEAN);
+/** Does a RUN remove docker-clean (kept per instruction: every apt RUN asks it of every RUN before it)? */
+const runRemovesDockerClean = (doc: EcoContext['doc'], ins: Instruction): boolean => {
+  let v = removesByIns.get(ins);
+  if (v === undefined) { v = commandWordsOf(doc, ins).some(removesDockerClean); removesByIns.set(ins, v); }
+  return v;
+};
+const removesByIns = new WeakMap<Instruction, boolean>();
+/** Does any RUN of the file remove docker-clean (kept per parsed file; almost never, and then no RUN before does)? */
+const fileRemovesDockerClean = (doc: EcoContext['doc']): boolean => {
+  let v = removesByDoc.get(doc);
+  if (v === undefined) { v = doc.instructions().some((i) => i.getKeyword() === 'RUN' && runRemovesDockerClean(doc, i)); removesByDoc.set(doc, v); }
+  return v;
+};
+const removesByDoc = new WeakMap<EcoContext['doc'], boolean>();
 
 /**
  * apt: the options that make it keep downloaded packages, for this command only (no file of the image changes).
@@ -33,7 +48,7 @@ const removesDockerClean = (words: (string | null)[]) => base(words[0]) === 'rm'
 export function aptEdit(t: ToolCmd, e: CommandEdits, r: Resolver, ec: EcoContext): void {
   const words = t.sc.words;
   const has = (opt: string) => words.some((w, i) => w === `-o${opt}` || w === `--option=${opt}` || (w === opt && ['-o', '--option'].includes(words[i - 1] ?? '')));
-  const byHand = ec.allCmds.some((c) => removesDockerClean(c.words)) || ec.before.some((b) => b.getKeyword() === 'RUN' && commandWordsOf(ec.doc, b).some(removesDockerClean));
+  const byHand = ec.allCmds.some((c) => removesDockerClean(c.words)) || (fileRemovesDockerClean(ec.doc) && ec.before.some((b) => b.getKeyword() === 'RUN' && runRemovesDockerClean(ec.doc, b)));
   // only into a mount: with a mount of the user's at e.g. /var/cache/apt/archives the directory would be in the image
   if (byHand || !(ec.covered ?? []).some((c) => inside(APT_ARCHIVES.slice(0, -1), c))) return;
   const add: string[] = [];

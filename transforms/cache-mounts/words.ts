@@ -1,7 +1,7 @@
 /** Words and paths: command names, subcommands, option values, word values with `~`/`$HOME` expanded, mount targets. */
 import type { Instruction } from 'dockerfile-ast';
 import { execArgs, type DocView } from '../../src/document.js';
-import { nodeType, parseShell, runShellView, simpleCommands, wordLit, type ShNode, type SimpleCommand } from '../../src/shell.js';
+import { nodeType, parseView, runShellView, simpleCommands, wordLit, type ShNode, type SimpleCommand } from '../../src/shell.js';
 import type { Resolver } from './resolve.js';
 import { refuse } from './types.js';
 
@@ -23,12 +23,22 @@ export function subcommand(words: readonly (string | null)[], from: number, opts
   return { name: null, index: -1 };
 }
 
-/** The words of each simple command of a RUN, CMD or ENTRYPOINT (the exec array for exec form). */
-export function commandWordsOf(doc: DocView, ins: Instruction): (string | null)[][] {
+/**
+ * The words of each simple command of a RUN, CMD or ENTRYPOINT (the exec array for exec form). Kept per
+ * instruction (read-only): the checks ask for every later RUN of every RUN that gets a mount.
+ */
+export function commandWordsOf(doc: DocView, ins: Instruction): readonly (readonly (string | null)[])[] {
+  let out = wordsByIns.get(ins);
+  if (!out) { out = commandWordsUncached(doc, ins); wordsByIns.set(ins, out); }
+  return out;
+}
+const wordsByIns = new WeakMap<Instruction, readonly (readonly (string | null)[])[]>();
+
+function commandWordsUncached(doc: DocView, ins: Instruction): (string | null)[][] {
   const arr = execArgs(ins);
   if (arr) return [arr];
   const v = runShellView(doc, ins);
-  const p = v ? parseShell(v.text) : null;
+  const p = v ? parseView(v) : null;
   if (!p || 'error' in p) return [];
   return simpleCommands(p.file).map((c) => c.words);
 }

@@ -37,7 +37,7 @@ import dockerignore from '@balena/dockerignore';
 import type { Flag, Instruction } from 'dockerfile-ast';
 import { execArgs, type DocView, type Stage } from '../../src/document.js';
 import { insertAt, removeRange, type Edit } from '../../src/edits.js';
-import { Op, nodeType, parseShell, runShellView, simpleCommands, wordLit, type ParsedShell, type ShNode, type ShellView } from '../../src/shell.js';
+import { Op, nodeType, parseShell, parseView, runShellView, simpleCommands, wordLit, type ParsedShell, type ShNode, type ShellView } from '../../src/shell.js';
 import { instructionStates, shellProblem, type InstructionState } from '../../src/stages.js';
 import { dockerignoreOf } from '../../src/build-context.js';
 import { isRootUser } from '../../src/base-images.js';
@@ -310,7 +310,7 @@ function foldRun(doc: DocView, stage: Stage, index: number, states: Map<Instruct
   }
   view = runShellView(doc, run);
   if (!view) return null;
-  const p = parseShell(view.text);
+  const p = parseView(view);
   if ('error' in p) return null;
   parsed = p;
   if (!mentionsPerm(parsed)) return null;

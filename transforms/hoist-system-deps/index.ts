@@ -32,7 +32,7 @@ import { isExecForm, type DocView, type Stage } from '../../src/document.js';
 import { insertAt, removeRange, type Edit } from '../../src/edits.js';
 import { analyseSystemInstall, type SystemInstall } from './analyse.js';
 import { pathDirectories, unsafeDestination } from './destinations.js';
-import { parseShell, runShellView } from '../../src/shell.js';
+import { parseView, runShellView } from '../../src/shell.js';
 import { instructionStates, shellProblem, type InstructionState } from '../../src/stages.js';
 import type { Outcome, Transform } from '../../src/types.js';
 
@@ -144,7 +144,7 @@ function candidate(doc: DocView, ins: Instruction, states: Map<Instruction, Inst
   if (isExecForm(run) || run.getHeredocs().length > 0) return null;
   const view = runShellView(doc, run);
   if (!view || view.text.trim() === '') return null;
-  const parsed = parseShell(view.text);
+  const parsed = parseView(view);
   if ('error' in parsed) return null;
   const info = analyseSystemInstall(parsed);
   if (!info) return null;

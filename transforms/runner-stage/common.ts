@@ -4,7 +4,7 @@
  */
 import type { Flag, Instruction, ModifiableInstruction } from 'dockerfile-ast';
 import type { DocView } from '../../src/document.js';
-import { parseShell, runShellView, simpleCommands } from '../../src/shell.js';
+import { parseView, runShellView, simpleCommands } from '../../src/shell.js';
 import type { Cmd, StageFacts } from './facts.js';
 import type { Refusal, RunnerCopy } from './recipe.js';
 
@@ -54,7 +54,7 @@ export function compilerInstall(doc: DocView, ins: readonly Instruction[]): { pk
   for (const i of ins) {
     if (i.getKeyword() !== 'RUN') continue;
     const view = runShellView(doc, i);
-    const parsed = view ? parseShell(view.text) : null;
+    const parsed = view ? parseView(view) : null;
     if (!view || !parsed || 'error' in parsed) continue;
     for (const c of simpleCommands(parsed.file)) {
       if (!PACKAGE_MANAGERS.has(base(c.words[0] ?? ''))) continue;

@@ -6,7 +6,7 @@
 import type { Instruction } from 'dockerfile-ast';
 import { execArgs, isExecForm, type DocView, type Stage } from '../../src/document.js';
 import type { ImageRef } from '../../src/base-images.js';
-import { nodeType, parseShell, runShellView, simpleCommands, wordLit, type ParsedShell, type ShellView, type ShNode } from '../../src/shell.js';
+import { nodeType, parseView, runShellView, simpleCommands, wordLit, type ParsedShell, type ShellView, type ShNode } from '../../src/shell.js';
 import { instructionStates, shellProblem, type InstructionState } from '../../src/stages.js';
 import { flagsOf, resolve } from './common.js';
 import type { Refusal } from './recipe.js';
@@ -71,7 +71,7 @@ export function collect(doc: DocView, stage: Stage, ref: ImageRef, imageWorkdir:
       }
       const view = runShellView(doc, ins);
       if (!view) continue;
-      const parsed = parseShell(view.text);
+      const parsed = parseView(view);
       if ('error' in parsed) return { line, refuse: `the RUN's shell command does not parse (${parsed.error})` };
       let cwd: string | null = st.workdir ?? imageWorkdir ?? '/';
       for (const c of simpleCommands(parsed.file)) {
@@ -103,7 +103,7 @@ export function collect(doc: DocView, stage: Stage, ref: ImageRef, imageWorkdir:
     const exec = execArgs(ins);
     if (exec) return { argv: exec, shellForm: false };
     const view = runShellView(doc, ins);
-    const parsed = view ? parseShell(view.text) : null;
+    const parsed = view ? parseView(view) : null;
     if (!parsed || 'error' in parsed) return { line: doc.lineOfNode(ins), refuse: `the ${ins.getKeyword()} does not parse as a shell command` };
     const stmts = parsed.file.Stmts as ShNode[];
     if (stmts.length !== 1 || nodeType(stmts[0].Cmd) !== 'CallExpr') return { line: doc.lineOfNode(ins), refuse: `the ${ins.getKeyword()} is not a single command, so what it runs cannot be told` };

@@ -40,7 +40,7 @@ import dockerignore from '@balena/dockerignore';
 import type { Flag, Instruction } from 'dockerfile-ast';
 import { execArgs, isExecForm, type DocView, type Stage } from '../../src/document.js';
 import { insertAt, replaceRange, type Edit } from '../../src/edits.js';
-import { Op, nodeType, parseShell, runShellView, simpleCommands, stateHazard, type ParsedShell, type ShellView, type ShNode, type SimpleCommand } from '../../src/shell.js';
+import { Op, nodeType, parseShell, parseView, runShellView, simpleCommands, stateHazard, type ParsedShell, type ShellView, type ShNode, type SimpleCommand } from '../../src/shell.js';
 import { instructionStates, shellProblem, type InstructionState } from '../../src/stages.js';
 import { contextInfo, dockerignoreOf } from '../../src/build-context.js';
 import { classify, plan, type CommandClass, type Ctx, type Eco, type Plan } from './ecosystems.js';
@@ -266,7 +266,7 @@ function analyseRun(doc: DocView, ins: Instruction, state: InstructionState | un
   if ((ins as unknown as { getHeredocs(): unknown[] }).getHeredocs().length > 0) return null;
   const view = runShellView(doc, ins);
   if (!view) return null;
-  const parsed = parseShell(view.text);
+  const parsed = parseView(view);
   if ('error' in parsed) return null;
   const stmts = parsed.file.Stmts as ShNode[];
   if (stmts.length === 0) return null;
