@@ -238,15 +238,17 @@ const readersByDoc = new WeakMap<DocView, Instruction[]>();
 
 /**
  * Paths a COPY/ADD writes: dest/<file> for plain files, the whole dest for directories, globs and `.`.
- * Kept per instruction (its text, WORKDIR and build context do not change within a file's analysis):
- * every RUN that gets a mount checks every COPY before it.
+ * Kept per build context and instruction (two files of the same text share the parsed instructions, not
+ * the context): every RUN that gets a mount checks every COPY before it.
  */
 function placedPaths(ins: Instruction, st: InstructionState | undefined, ctx: TransformContext<CacheMountsOptions>): string[] {
-  let out = placedByIns.get(ins);
-  if (!out) { out = placedPathsOf(ins, st, ctx); placedByIns.set(ins, out); }
+  let byIns = placedByContext.get(ctx.buildContext);
+  if (!byIns) { byIns = new WeakMap(); placedByContext.set(ctx.buildContext, byIns); }
+  let out = byIns.get(ins);
+  if (!out) { out = placedPathsOf(ins, st, ctx); byIns.set(ins, out); }
   return out;
 }
-const placedByIns = new WeakMap<Instruction, string[]>();
+const placedByContext = new WeakMap<object, WeakMap<Instruction, string[]>>();
 
 function placedPathsOf(ins: Instruction, st: InstructionState | undefined, ctx: TransformContext<CacheMountsOptions>): string[] {
   const args = ins.getArguments().map((a) => a.getValue());
