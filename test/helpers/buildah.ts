@@ -13,13 +13,19 @@
  * - `node:20` (`docker.io/library/node:{20,20-bookworm}`): debian:12 plus this machine's own Node.js 20
  *   and npm under /usr/local (the official image's layout), the `node` user (1000), CMD ["node"];
  *   `node:20-slim`: the same in one layer without /usr/share/{doc,man,info,locale}.
+ * - `golang:1.19` (`docker.io/library/golang:{1.19,1.19-bookworm}`), made only for a test that calls
+ *   `golangImage()`, in a cached store of its own (so no other test waits for it): debian:12 (one layer)
+ *   plus Debian's golang-go (Go 1.19, /usr/lib/go) and the C toolchain the official image has (g++ gcc
+ *   libc6-dev make pkg-config), installed with apt-get from the Debian mirror in a `buildah run`, and
+ *   the official image's GOPATH=/go, PATH (/go/bin, then the Go toolchain's bin), WORKDIR /go.
+ *   test/helpers/goproxy.ts makes a Go module proxy on disk for it (GOPROXY=file:///…).
  *
  * Packages (buildah, debootstrap, dpkg, busybox-static) are installed with apt-get as root through
  * helpers/packages.ts; otherwise this throws, saying what to install. Build tests never skip.
  *
  * Cache: under $DOCKEROPT_TEST_CACHE (default ~/.cache/dockeropt-test) the Debian root file system as a
  * tarball (debootstrap runs once, 1-2 minutes) and a store holding the base images, made once under a
- * lock and then only read.
+ * lock and then only read; the golang image's store the same way, under its own lock, on first use.
  *
  * Store and cleanup: each test process builds in its own store (`baseImages()`), which lists the cached
  * one as a read-only additional image store, and has its own TMPDIR (buildah's cache mounts, verify's
