@@ -110,7 +110,7 @@ const GOCACHE_ENTRY = /^\+ (\/root\/\.cache\/go-build\/[0-9a-f]{2}\/([0-9a-f]{64
 /**
  * The differences verify's comparison finds, less the content of UNSTABLE files (a difference of mode,
  * owner or type there still counts) and less the package index entries Go may add in the rewrite (see
- * the header), each checked: an action entry `-a` naming an output `-d` that is a module index
+ * the header), each checked: an action entry `-a` naming an output `-d` that is a package index
  * ("go index v1"), both only in the rewritten image.
  */
 function differences(want: Image, got: Image): string[] {
@@ -125,7 +125,7 @@ function differences(want: Image, got: Image): string[] {
   for (const m of added) {
     const text = files.get(m[1]!) ?? '';
     // an action entry: "v1 <action id> <output id> <size> <time>"; its output must be one of the added ones
-    const ok = m[3] === 'd' ? text.startsWith('go index v1') : (() => { const f = text.trim().split(' '); return f[0] === 'v1' && f[1] === m[2] && outputs.delete(f[2]!) ; })();
+    const ok = m[3] === 'd' ? text.startsWith('go index v1') : (() => { const f = text.trim().split(' '); return f[0] === 'v1' && f[1] === m[2] && outputs.delete(f[2]!); })();
     if (!ok) return lines;
   }
   return outputs.size === 0 ? [] : lines;
