@@ -13,13 +13,19 @@
  * - `node:20` (`docker.io/library/node:{20,20-bookworm}`): debian:12 plus this machine's own Node.js 20
  *   and npm under /usr/local (the official image's layout), the `node` user (1000), CMD ["node"];
  *   `node:20-slim`: the same in one layer without /usr/share/{doc,man,info,locale}.
+ * - `golang:1.19` (`docker.io/library/golang:{1.19,1.19-bookworm}`), made only for a test that calls
+ *   `golangImage()`, in a cached store of its own (so no other test waits for it): debian:12 (one layer)
+ *   plus Debian's golang-go (Go 1.19, /usr/lib/go) and the C toolchain the official image has (g++ gcc
+ *   libc6-dev make pkg-config), installed with apt-get from the Debian mirror in a `buildah run`, and
+ *   the official image's GOPATH=/go, PATH (/go/bin, then the Go toolchain's bin), WORKDIR /go.
+ *   test/helpers/goproxy.ts makes a Go module proxy on disk for it (GOPROXY=file:///…).
  *
  * Packages (buildah, debootstrap, dpkg, busybox-static) are installed with apt-get as root through
  * helpers/packages.ts; otherwise this throws, saying what to install. Build tests never skip.
  *
  * Cache: under $DOCKEROPT_TEST_CACHE (default ~/.cache/dockeropt-test) the Debian root file system as a
  * tarball (debootstrap runs once, 1-2 minutes) and a store holding the base images, made once under a
- * lock and then only read.
+ * lock and then only read; the golang image's store the same way, under its own lock, on first use.
  *
  * Store and cleanup: each test process builds in its own store (`baseImages()`), which lists the cached
  * one as a read-only additional image store, and has its own TMPDIR (buildah's cache mounts, verify's
@@ -52,6 +58,8 @@ export const IMAGES = {
   debianSlim: 'docker.io/library/debian:12-slim',
   node: 'docker.io/library/node:20',
   nodeSlim: 'docker.io/library/node:20-slim',
+  /** Made only for a test that calls `golangImage()` (it must, before building FROM it). */
+  golang: 'docker.io/library/golang:1.19',
 } as const;
 
 export interface BuildahHarness {
@@ -173,7 +181,9 @@ function storageDriver(): string {
 
 function storageConf(dir: string, graphroot: string, runroot: string, extra: string[] = []): string {
   const file = join(dir, 'storage.conf');
-  writeFileSync(file, `[storage]\ndriver = "${storageDriver()}"\ngraphroot = "${graphroot}"\nrunroot = "${runroot}"\n${extra.length ? `[storage.options]\nadditionalimagestores = [${extra.map((e) => JSON.stringify(e)).join(', ')}]\n` : ''}`);
+  // written whole and renamed: golangImage() rewrites it while other buildah processes may read it
+  writeFileSync(`${file}.tmp`, `[storage]\ndriver = "${storageDriver()}"\ngraphroot = "${graphroot}"\nrunroot = "${runroot}"\n${extra.length ? `[storage.options]\nadditionalimagestores = [${extra.map((e) => JSON.stringify(e)).join(', ')}]\n` : ''}`);
+  renameSync(`${file}.tmp`, file);
   return file;
 }
 
@@ -192,24 +202,41 @@ const runner = (env: Record<string, string>) => (args: string[]) => spawnSync('b
  */
 function baseStore(): string {
   const graphroot = join(cacheDir(), `images-v${IMAGES_VERSION}-${storageDriver()}-node${process.versions.node}`);
+  return cachedStore('images', graphroot, (h) => {
+    makeBusybox(h);
+    makeDebian(h);
+    makeNode(h);
+  });
+}
+
+/** A store under the cache dir filled once by `make` (under the lock `lock`), then only read. */
+function cachedStore(lock: string, graphroot: string, make: (h: BuildahHarness) => void): string {
   const ready = join(graphroot, 'dockeropt-ready');
   if (existsSync(ready)) return graphroot;
-  return withLock('images', () => {
+  return withLock(lock, () => {
     if (existsSync(ready)) return graphroot;
     rmSync(graphroot, { recursive: true, force: true });
     const tmp = mkdtempSync(join(tmpdir(), 'dockeropt-base-'));
     try {
       const env = { CONTAINERS_STORAGE_CONF: storageConf(tmp, graphroot, join(tmp, 'run')), CONTAINERS_REGISTRIES_CONF: registriesConf(tmp) };
-      const h = { env, buildah: runner(env), dir: tmp };
-      makeBusybox(h);
-      makeDebian(h);
-      makeNode(h);
+      make({ env, buildah: runner(env), dir: tmp });
       writeFileSync(ready, `${new Date().toISOString()}\n`);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
     return graphroot;
   });
+}
+
+/** Bump when the golang image changes. */
+const GOLANG_IMAGE_VERSION = 1;
+
+/**
+ * The golang:1.19 stand-in's store, made on first use only (its own cache entry and lock, so the other
+ * base images and the tests that do not ask for it are unaffected).
+ */
+function golangStore(): string {
+  return cachedStore('golang', join(cacheDir(), `golang-v${GOLANG_IMAGE_VERSION}-debian-v${DEBIAN_ROOTFS_VERSION}-${storageDriver()}`), makeGolang);
 }
 
 let harness: BuildahHarness | null = null;
@@ -239,7 +266,7 @@ export function baseImages(): BuildahHarness {
   // buildah keeps cache mounts under $TMPDIR/buildah-cache-<uid>: this process's own
   mkdirSync(join(dir, 'tmp'));
   const env = {
-    CONTAINERS_STORAGE_CONF: storageConf(dir, join(dir, 'storage'), join(dir, 'run'), [base]), CONTAINERS_REGISTRIES_CONF: registriesConf(dir),
+    CONTAINERS_STORAGE_CONF: storageConf(dir, join(dir, 'storage'), join(dir, 'run'), [base, ...extraStores]), CONTAINERS_REGISTRIES_CONF: registriesConf(dir),
     BUILDAH_ISOLATION: 'chroot', TMPDIR: join(dir, 'tmp'),
   };
   const buildah = runner(env);
@@ -254,7 +281,27 @@ export function baseImages(): BuildahHarness {
     try { rmSync(dir, { recursive: true, force: true }); } catch (e) { process.stderr.write(`test/helpers/buildah.ts: could not remove ${dir}: ${(e as Error).message}\n`); }
   });
   harness = { env, buildah, dir };
+  baseStoreDir = base;
   return harness;
+}
+
+/** Read-only stores the process's store lists besides the base images' (golangImage()). */
+const extraStores: string[] = [];
+let baseStoreDir = '';
+
+/**
+ * The golang:1.19 stand-in (IMAGES.golang), made the first time any test asks (a few minutes: the
+ * packages come from Debian's mirror) and cached; it is added to the process's store here, so a test
+ * calls this before it builds FROM it.
+ */
+export function golangImage(): string {
+  const h = baseImages();
+  if (extraStores.length === 0) {
+    extraStores.push(golangStore());
+    storageConf(h.dir, join(h.dir, 'storage'), join(h.dir, 'run'), [baseStoreDir, ...extraStores]);
+  }
+  must(h.buildah(['inspect', '--type', 'image', IMAGES.golang]), `buildah inspect ${IMAGES.golang}`);
+  return IMAGES.golang;
 }
 
 /** A temporary directory in the process's store directory (removed with it at exit). */
@@ -340,6 +387,34 @@ function makeNode(h: BuildahHarness): void {
   const config = ['--env', PATH_ENV, '--env', `NODE_VERSION=${process.versions.node}`, ...(ca ? ['--env', 'NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt'] : []), '--cmd', 'node'];
   commitRoot(h, IMAGES.debian, IMAGES.node, ['docker.io/library/node:20-bookworm'], config, caFill(fill(false)));
   commitRoot(h, 'scratch', IMAGES.nodeSlim, ['docker.io/library/node:20-bookworm-slim'], config, caFill(fill(true)));
+}
+
+/**
+ * golang:1.19 as the official image has it, from Debian's packages: debian:12 (one layer, FROM scratch, so
+ * the store needs no other) plus golang-go (Go 1.19 in /usr/lib/go) and the C toolchain the official
+ * image installs for cgo (g++ gcc libc6-dev make pkg-config), installed with apt-get from the Debian
+ * mirror in a `buildah run`; GOPATH=/go (src/ and bin/ mode 1777), PATH with /go/bin and /usr/lib/go/bin,
+ * WORKDIR /go, GOLANG_VERSION.
+ */
+function makeGolang(h: BuildahHarness): void {
+  const ctr = must(h.buildah(['from', '--quiet', '--pull=never', 'scratch']), 'buildah from scratch').trim().split('\n').pop()!;
+  try {
+    const root = must(h.buildah(['mount', ctr]), 'buildah mount').trim();
+    fillDebian(root, false);
+    for (const d of ['go', 'go/src', 'go/bin']) { mkdirSync(join(root, d), { recursive: true }); chmodSync(join(root, d), 0o1777); }
+    must(h.buildah(['umount', ctr]), 'buildah umount');
+    const proxy = ['http_proxy', 'HTTP_PROXY'].flatMap((k) => (process.env[k] ? ['--env', `${k}=${process.env[k]}`] : []));
+    must(h.buildah(['run', '--isolation', 'chroot', '--env', 'DEBIAN_FRONTEND=noninteractive', ...proxy, ctr, '--', 'sh', '-c',
+      'apt-get update && apt-get install -y --no-install-recommends g++ gcc libc6-dev make pkg-config golang-go && rm -rf /var/lib/apt/lists/*']), 'apt-get install golang-go in the golang image');
+    const version = must(h.buildah(['run', '--isolation', 'chroot', ctr, '--', '/usr/lib/go/bin/go', 'env', 'GOVERSION']), 'go env GOVERSION').trim();
+    if (!/^go1\.19(\.|$)/.test(version)) throw new Error(`the golang:1.19 stand-in has ${version}, not Go 1.19`);
+    const config = ['--env', `PATH=/go/bin:/usr/lib/go/bin:${PATH_ENV.slice('PATH='.length)}`, '--env', `GOLANG_VERSION=${version.slice(2)}`, '--env', 'GOPATH=/go', '--workingdir', '/go', '--cmd', 'bash'];
+    must(h.buildah(['config', '--os', 'linux', '--arch', 'amd64', ...config, ctr]), 'buildah config');
+    must(h.buildah(['commit', '--quiet', '--format', 'docker', '--timestamp', '0', ctr, IMAGES.golang]), `buildah commit ${IMAGES.golang}`);
+  } finally {
+    h.buildah(['rm', ctr]);
+  }
+  for (const t of ['docker.io/library/golang:1.19-bookworm']) must(h.buildah(['tag', IMAGES.golang, t]), `buildah tag ${t}`);
 }
 
 // ---- a test's own fixture images ------------------------------------------------------------
