@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { ConfigResolver, configuredSettings, loadConfig, repoRoot, settingsFrom, type Overrides } from './config.js';
 import { UsageError } from './errors.js';
 import { resolveOptions, runPipeline } from './pipeline.js';
-import { planRun, run, type Plan, type RunOptions, type RunResult } from './run.js';
+import { WORKER_MIN_CPUS, planRun, run, type Plan, type RunOptions, type RunResult } from './run.js';
 import { transforms as builtIn } from '../transforms/index.js';
 import type { ContextFs, Services, Transform } from './types.js';
 import type { WriteFs } from './write.js';
@@ -121,6 +121,10 @@ function runOptions(o: OptimizeOptions): RunOptions {
   }
   const jobs = o.jobs ?? availableParallelism();
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`jobs must be a positive integer (got ${jobs})`);
+  // by default, worker threads only where they pay: with 2 CPUs the main thread's garbage collector and
+  // compiler already keep the second one busy, and workers made every batch measured slower and bigger
+  // (docs/performance.md); an explicit jobs count asks for them anyway
+  const threads = o.threads === false || (o.jobs === undefined && availableParallelism() < WORKER_MIN_CPUS) ? false : undefined;
   return {
     cwd,
     paths: o.paths ?? [],
@@ -130,7 +134,7 @@ function runOptions(o: OptimizeOptions): RunOptions {
     safeOnly: Boolean(o.safeOnly),
     runtime: Boolean(o.runtime),
     concurrency: jobs,
-    ...(o.threads === false ? { threads: false } : {}),
+    ...(threads === false ? { threads: false } : {}),
     ...(o.gitignore === false ? { gitignore: false } : {}),
     ...(o.lean ? { lean: true } : {}),
     ...(o.stopAtChange ? { stopAtChange: true } : {}),

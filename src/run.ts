@@ -17,6 +17,14 @@ export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 export const MAX_LINE_CHARS = 256 * 1024;
 export const MAX_LINES = 20_000;
 
+/**
+ * With fewer CPUs than this, the default (no jobs count given) runs on the main thread only. Measured on 2
+ * CPUs (docs/performance.md): `-j 1` keeps 1.5 CPUs busy (its garbage collector and compiler use the second),
+ * and the main thread with a worker took 250 files 6.2 s instead of 5.4 s, 2,000 files 27.9 s instead of
+ * 27.6 s, with more memory.
+ */
+export const WORKER_MIN_CPUS = 3;
+
 export interface RunOptions {
   cwd: string;
   paths: readonly string[];

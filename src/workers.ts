@@ -14,6 +14,7 @@ import type { Plan, RunOptions } from './run.js';
 /** Below this many files the main thread is faster (measured: ~10 ms per file, ~150 ms per thread start). */
 export const WORKER_MIN_FILES = 200;
 
+
 interface Job { i: number; path: string; display: string; ids: string[]; options: Record<string, Record<string, unknown>>; runtime: boolean; write: boolean; cwd: string; stopAtChange: boolean }
 
 /** Can this plan run on worker threads? */
