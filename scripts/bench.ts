@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { DockerfileParser } from 'dockerfile-ast';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const argSizes = process.argv.find((a) => a.startsWith('--sizes='))?.slice(8) ?? process.argv[process.argv.indexOf('--sizes') + 1];
+const argSizes = process.argv.find((a) => a.startsWith('--sizes='))?.slice(8) ?? (process.argv.includes('--sizes') ? process.argv[process.argv.indexOf('--sizes') + 1] : undefined);
 const sizes = (argSizes && !argSizes.startsWith('-') ? argSizes : '2000,10000').split(',').map(Number);
 const formats = !process.argv.includes('--no-formats');
 const bin = join(root, 'bin/dockeropt.js');

@@ -176,6 +176,16 @@ cmp('not differences: builder mount points, the content of build logs, time-stam
   // a /run with content is not the builder's
   assert.equal(compareTrees(treeOf({ '/run': d(), '/run/app.pid': f('1') }), new Map()).differences.map(differenceLine), ['- /run (only in the original: dir 0755 0:0)', '- /run/app.pid (only in the original: file 0644 0:0 1 B)']);
 });
+cmp("Go's build cache: action entries and trim.txt carry time stamps (content not compared); its outputs are compared", () => {
+  const e = `/root/.cache/go-build/3f/${'3f'.repeat(32)}`;
+  const a = treeOf({ [`${e}-a`]: f('v1 1701000000'), [`${e}-d`]: f('object'), '/root/.cache/go-build/trim.txt': f('1701000000') });
+  const b = treeOf({ [`${e}-a`]: f('v1 1702000000'), [`${e}-d`]: f('object'), '/root/.cache/go-build/trim.txt': f('1702000000') });
+  const r = compareTrees(a, b);
+  assert.equal(r.differences, []);
+  assert.ok(r.notes.includes('2 files whose content changes on every build (logs, caches with time stamps) compared without their content'), r.notes.join('\n'));
+  const c = treeOf({ [`${e}-a`]: f('v1 1702000000'), [`${e}-d`]: f('other object'), '/root/.cache/go-build/trim.txt': f('1702000000') });
+  assert.equal(compareTrees(a, c).differences.map(differenceLine).length, 1);
+});
 cmp('mount points and skipped subtrees (buildah#4927) are left out and said', () => {
   const a = treeOf({ '/root/.npm': d(), '/var/lib/apt': d(), '/var/lib/apt/extended_states': f('x') });
   const r = compareTrees(a, new Map(), { cacheTargets: ['/root/.npm', '/var/lib/apt'], mountPoints: ['/root/.npm'], skip: ['/var/lib/apt'] });

@@ -82,6 +82,10 @@ const VOLATILE: RegExp[] = [
   /\/\.npm\/_update-notifier-last-checked$/,
   /\/\.cache\/pip\/selfcheck\/.+/,
   /\/__pycache__\/[^/]+\.pyc$/,
+  // Go's build cache (GOCACHE, ~/.cache/go-build): an action entry records when it was written, trim.txt
+  // when the cache was last trimmed (test/split-copy-go-build.test.ts builds both and sees them differ)
+  /\/\.cache\/go-build\/[0-9a-f]{2}\/[0-9a-f]{64}-a$/,
+  /\/\.cache\/go-build\/trim\.txt$/,
 ];
 
 export const isVolatile = (p: string) => VOLATILE.some((r) => r.test(p));
