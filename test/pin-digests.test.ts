@@ -17,7 +17,7 @@ import { main } from '../src/cli.js';
 import { runPipeline } from '../src/pipeline.js';
 import { pinDigests } from '../transforms/pin-digests/index.js';
 import { emptyDockerConfig, freePort, startProxy, startRegistry, type BuiltImage, type TestRegistry } from './helpers/registry.js';
-import { cleanup, tree } from './helpers/tmp.js';
+import { cleanup, tempDir, tree } from './helpers/tmp.js';
 
 process.env.DOCKER_CONFIG = emptyDockerConfig();
 
@@ -226,7 +226,7 @@ test.run();
 const secrets = suite('pin-digests --debug never shows credentials or tokens');
 secrets('token auth with credentials from config.json', async () => {
   const treg = await startRegistry({ auth: 'token' });
-  const cfgDir = mkdtempSync(join(tmpdir(), 'dockeropt-cfg-'));
+  const cfgDir = tempDir('dockeropt-cfg-');
   const old = process.env.DOCKER_CONFIG;
   try {
     const [app] = await treg.push([{ name: 'myorg/app', tag: '1.0', kind: 'oci' }]);

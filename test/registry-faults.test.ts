@@ -19,6 +19,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
+import { tempDir } from './helpers/tmp.js';
 import { join } from 'node:path';
 import { prepareTransforms, resolveOptions, runPipeline } from '../src/pipeline.js';
 import { RegistryClient, RegistryError, parsePlatform } from '../src/registry/client.js';
@@ -427,7 +428,7 @@ redirects.before(async () => {
   breg = await startRegistry({ auth: 'basic' });
   [app] = await breg.push([{ name: 'myorg/app', tag: '1.0', kind: 'oci' }]) as [BuiltImage];
   basicAuth = `Basic ${Buffer.from(`${breg.user}:${breg.password}`).toString('base64')}`;
-  cfgDir = mkdtempSync(join(tmpdir(), 'dockeropt-cfg-'));
+  cfgDir = tempDir('dockeropt-cfg-');
 });
 redirects.after(async () => { await breg?.stop(); });
 

@@ -15,7 +15,7 @@ import { priceBases, registryOptionsFrom, registrySizes } from '../src/impact-si
 import { MEDIA, RegistryClient, RegistryError, parsePlatform } from '../src/registry/client.js';
 import { parseReference } from '../src/registry/reference.js';
 import { emptyDockerConfig, startProxy, startRegistry, type BuiltImage, type TestRegistry } from './helpers/registry.js';
-import { cleanup, tree } from './helpers/tmp.js';
+import { cleanup, tempDir, tree } from './helpers/tmp.js';
 
 const ref = parseReference;
 
@@ -97,7 +97,7 @@ sizes.before(async () => {
 sizes.after(async () => { await breg?.stop(); });
 
 function loginDir(host: string): string {
-  const d = mkdtempSync(join(tmpdir(), 'dockeropt-cfg-'));
+  const d = tempDir('dockeropt-cfg-');
   writeFileSync(join(d, 'config.json'), JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${breg.user}:${breg.password}`).toString('base64') } } }));
   return d;
 }

@@ -8,6 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { tempDir } from './helpers/tmp.js';
 import { delimiter, join } from 'node:path';
 import { RegistryClient, RegistryError, parseChallenge, parsePlatform } from '../src/registry/client.js';
 import { canonical, familiar, parseReference } from '../src/registry/reference.js';
@@ -203,7 +204,7 @@ open.run();
 // ---- auth --------------------------------------------------------------------------------------
 
 function configDir(cfg: unknown): string {
-  const d = mkdtempSync(join(tmpdir(), 'dockeropt-cfg-'));
+  const d = tempDir('dockeropt-cfg-');
   writeFileSync(join(d, 'config.json'), JSON.stringify(cfg));
   return d;
 }

@@ -17,6 +17,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
+import { tempDir } from './tmp.js';
 import { ensurePackages } from './packages.js';
 import { join } from 'node:path';
 
@@ -396,6 +397,6 @@ export async function startProxy(target: string, port = 0): Promise<CountingProx
 
 /** An empty docker config dir, so a developer's ~/.docker never leaks into a test. */
 export function emptyDockerConfig(): string {
-  return mkdtempSync(join(tmpdir(), 'dockeropt-dockercfg-'));
+  return tempDir('dockeropt-dockercfg-');
 }
 

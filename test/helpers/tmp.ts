@@ -18,6 +18,13 @@ export function tree(files: Record<string, string | Buffer>): string {
 
 export const cleanup = (dir: string) => rmSync(dir, { recursive: true, force: true });
 
+/** A fresh temp directory that is removed when the test process exits (config dirs and the like). */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.once('exit', () => cleanup(dir));
+  return dir;
+}
+
 export interface Spawned { status: number | null; stdout: string; stderr: string }
 
 /** Runs the real built CLI (bin/dockeropt.js over dist/) in `cwd`. */
