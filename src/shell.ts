@@ -238,6 +238,7 @@ const posOf = (offs: number): PlainPos => ({ Offset: () => offs, IsValid: () => 
  * stay Go's (Stmts, Cmd, Args, Parts, Value, Op, …); `type` holds the node type; slices become arrays;
  * Go strings (UTF-8 byte strings in GopherJS) become JavaScript strings; nodes keep Pos()/End().
  */
+const shapes = new Map<unknown, { pos: boolean; type: string | undefined; keys: string[] | null }>();
 function toPlain(v: ShNode): ShNode {
   if (v === null || v === undefined) return null;
   const t = typeof v;
@@ -250,13 +251,18 @@ function toPlain(v: ShNode): ShNode {
   }
   const ctor = v.constructor;
   if (ctor && ctor.nil === v) return null; // a nil Go pointer is a sentinel object in GopherJS
-  const name = ctor?.string as string | undefined;
-  if (name !== undefined && name.endsWith('syntax.Pos')) return posOf(v.offs as number);
-  const out: ShNode = { type: name ? name.replace(/^\*?syntax\./, '') : undefined };
-  for (const k of Object.keys(v)) {
-    if (k === '$val') continue;
-    out[k] = toPlain(v[k]);
+  // a Go struct type's name and fields are the same for every value of it: kept per constructor
+  let shape = shapes.get(ctor);
+  if (shape === undefined) {
+    const name = ctor?.string as string | undefined;
+    shape = { pos: name !== undefined && name.endsWith('syntax.Pos'), type: name ? name.replace(/^\*?syntax\./, '') : undefined, keys: null };
+    if (ctor) shapes.set(ctor, shape);
   }
+  if (shape.pos) return posOf(v.offs as number);
+  const out: ShNode = { type: shape.type };
+  // (a GopherJS struct's constructor sets every field, so its values all have the same own keys)
+  const keys = shape.keys ?? (shape.keys = Object.keys(v).filter((k) => k !== '$val'));
+  for (const k of keys) out[k] = toPlain(v[k]);
   if (typeof v.Pos === 'function' && typeof v.End === 'function') {
     out.Pos = () => posOf(v.Pos().offs as number);
     out.End = () => posOf(v.End().offs as number);

@@ -39,7 +39,7 @@ export const FLAGS = {
   'no-gitignore': { type: 'boolean', help: 'also search directories and files that .gitignore excludes' },
   'print-config': { type: 'string', arg: 'F', help: 'print the configuration that applies to Dockerfile F and where it comes from; run nothing' },
   'stdin-filepath': { type: 'string', arg: 'P', help: 'read the Dockerfile from stdin and print the result on stdout; P is its path (for config,\nbuild context and messages); with --check, only the exit code' },
-  jobs: { type: 'string', short: 'j', arg: 'N', help: 'files processed at once (default: the number of CPUs; worker threads from 3 CPUs on, or when given)' },
+  jobs: { type: 'string', short: 'j', arg: 'N', help: 'files processed at once (default: the number of CPUs)' },
   only: { type: 'string', multiple: true, arg: 'a,b', help: 'run only these transforms (ids from --list)' },
   skip: { type: 'string', multiple: true, arg: 'a,b', help: 'run every transform but these' },
   runtime: { type: 'boolean', help: 'also apply runtime changes (a new base image, another user: non-root,\nrunner-stage); without it they are shown and counted, not written' },
