@@ -33,12 +33,14 @@ const REPORTERS: Readonly<Record<Format | 'check', Reporter>> = {
   human: reportHuman,
   check: reportCheck,
   json: async (b, _o, io, impacts) => {
-    const { jsonReport } = await import('../report/json.js');
-    io.stdout.write(jsonReport(b.result, version(), impacts, b.json));
+    const [{ jsonDocument }, { writeJson }] = await Promise.all([import('../report/json.js'), import('../report/json-chunks.js')]);
+    // files[i] are written one by one (depth 3: the document, its files array, each file's entry)
+    writeJson(io.stdout, jsonDocument(b.result, version(), impacts, b.json), 3);
   },
   sarif: async (b, o, io) => {
-    const { sarifReport } = await import('../report/sarif.js');
-    io.stdout.write(sarifReport(b.result, { version: version(), transforms: o.transforms, cwd: io.cwd, root: b.root, refusals: o.reportRefusals }, b.sarif));
+    const [{ sarifDocument }, { writeJson }] = await Promise.all([import('../report/sarif.js'), import('../report/json-chunks.js')]);
+    // runs[0].results[i] are written one by one (depth 5: the log, runs, the run, its results, each result)
+    writeJson(io.stdout, sarifDocument(b.result, { version: version(), transforms: o.transforms, cwd: io.cwd, root: b.root, refusals: o.reportRefusals }, b.sarif), 5);
   },
   github: async (b, o, io) => {
     const { githubReport } = await import('../report/github.js');

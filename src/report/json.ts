@@ -19,12 +19,17 @@ export function jsonParts(f: FileResult): JsonParts {
  * `parts` (by file): what jsonParts computed while the texts were there.
  */
 export function jsonReport(r: RunResult, version: string, impacts?: ReadonlyMap<string, FileImpact>, parts?: ReadonlyMap<string, JsonParts>): string {
+  return JSON.stringify(jsonDocument(r, version, impacts, parts), null, 2) + '\n';
+}
+
+/** The `--json` document as an object (jsonReport's text is `JSON.stringify(it, null, 2)`; the CLI writes it with writeJson). */
+export function jsonDocument(r: RunResult, version: string, impacts?: ReadonlyMap<string, FileImpact>, parts?: ReadonlyMap<string, JsonParts>): object {
   const partsOf = (f: FileResult): JsonParts => {
     const p = parts?.get(f.file);
     // a file that failed after it finished (a write that could not be made) has no outcomes nor diff
     return p && f.status !== 'error' ? p : jsonParts(f);
   };
-  return JSON.stringify({
+  return {
     version,
     files: r.files.map((f) => ({ f, p: partsOf(f) })).map(({ f, p: { lines, diff } }) => ({
       file: f.file,
@@ -44,5 +49,5 @@ export function jsonReport(r: RunResult, version: string, impacts?: ReadonlyMap<
       ...(f.verify ? { verify: f.verify } : {}),
     })),
     summary: impacts ? { ...r.summary, impact: sumImpacts([...impacts.values()]) } : r.summary,
-  }, null, 2) + '\n';
+  };
 }

@@ -54,6 +54,11 @@ function verifiedDifferences(v: import('../verify/run.js').FileVerification): st
  * go of the texts, so memory stays bounded); a file without it is located now.
  */
 export function sarifReport(r: RunResult, o: SarifOptions, located?: ReadonlyMap<string, Located[]>): string {
+  return JSON.stringify(sarifDocument(r, o, located), null, 2) + '\n';
+}
+
+/** The SARIF log as an object (sarifReport's text is `JSON.stringify(it, null, 2)`; the CLI writes it with writeJson). */
+export function sarifDocument(r: RunResult, o: SarifOptions, located?: ReadonlyMap<string, Located[]>): object {
   const ruleIndex = new Map<string, number>();
   const rules = o.transforms.map((t, i) => {
     ruleIndex.set(t.id, i);
@@ -116,5 +121,5 @@ export function sarifReport(r: RunResult, o: SarifOptions, located?: ReadonlyMap
       results,
     }],
   };
-  return JSON.stringify(log, null, 2) + '\n';
+  return log;
 }
