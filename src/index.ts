@@ -73,7 +73,7 @@ export interface OptimizeOptions {
   services?: Services;
   contextFor?: (file: string) => ContextFs;
   writeFs?: WriteFs;
-  onStart?: (total: number) => void;
+  onStart?: RunOptions['onStart'];
   onFile?: RunOptions['onFile'];
   onOrdered?: RunOptions['onOrdered'];
   /** Build each changed file before and after and compare the images (see src/verify/run.ts: makeVerifier). */

@@ -48,7 +48,8 @@ export interface RunOptions {
    */
   onOrdered?: (result: FileResult) => void;
   /** Called once discovery knows how many files there are. */
-  onStart?: (total: number) => void;
+  /** Called once the files are known: how many will be processed, and the discovery problems (failed and ignored results, sorted), which are results too but never processed. */
+  onStart?: (total: number, problems: readonly FileResult[]) => void;
   writeFs?: Partial<WriteFs>;
   /** Honour .gitignore when searching directories (default true). */
   gitignore?: boolean;
@@ -202,7 +203,7 @@ export async function run(given: RunOptions): Promise<RunResult> {
   const results: FileResult[] = [...plan.problems];
   const files = plan.files;
   const total = files.length;
-  opts.onStart?.(total);
+  opts.onStart?.(total, plan.problems);
   let done = 0;
   let next = 0;
   const position = new Map(files.map((f, i) => [f.display, i]));

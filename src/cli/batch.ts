@@ -10,6 +10,9 @@ import type { RunResult } from '../run.js';
 import type { FileResult } from '../types.js';
 import type { Io } from './io.js';
 import type { CliOptions } from './options.js';
+import { jsonChunks } from '../report/json-chunks.js';
+import { offlineNote } from './report.js';
+import { version } from './version.js';
 
 export interface Batch {
   result: RunResult;
@@ -22,6 +25,8 @@ export interface Batch {
   refusals: Map<string, string[]>;
   /** While streaming --format json / sarif: what each file's entry needs its texts for (see jsonParts, locate). */
   json?: Map<string, import('../report/json.js').JsonParts>;
+  /** --format json written while the batch runs (see JsonStream): the reporter only ends the document. */
+  jsonStream?: JsonStream;
   sarif?: Map<string, import('../report/locate.js').Located[]>;
 }
 
@@ -39,17 +44,23 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
   const impacts = new Map<string, FileImpact>();
   const refusals = new Map<string, string[]>();
   const jsonOut = streamed && o.format === 'json' ? { parts: new Map(), ...(await import('../report/json.js')) } : null;
+  // a dry run's document can be written file by file: nothing changes a file's entry once it finished
+  // (--write can fail a file afterwards, --verify and --diff-out need the texts, registry sizes are looked
+  // up at the end)
+  const jsonStream = jsonOut && !o.write && !o.verify && !(o.sizes && !o.offline) && !o.transforms.some((t) => t.id === 'pin-digests')
+    ? new JsonStream(io, jsonOut, o) : null;
   const sarifOut = streamed && o.format === 'sarif' ? { located: new Map(), ...(await import('../report/locate.js')) } : null;
   // the JSON document carries every changed file's impact, the human output unless --check / --quiet
   const { computeImpact } = streamed && (jsonOut || (o.format === 'human' && !(o.check || o.quiet))) ? await import('../impact.js') : { computeImpact: null };
   const verifyLines = o.verify ? (await import('../verify/report.js')).fileVerifyLines : null;
   if (o.verify) o.verify.progress = (file, what) => spinner?.build(file, what);
   const onOrdered = (f: FileResult) => {
-    if (jsonOut) jsonOut.parts.set(f.file, jsonOut.jsonParts(f));
+    if (jsonOut && !jsonStream) jsonOut.parts.set(f.file, jsonOut.jsonParts(f));
     if (sarifOut && f.status !== 'error') sarifOut.located.set(f.file, sarifOut.locate(f));
     if (o.format === 'human') printFile(f, o, io, human, verifyLines);
     if ((jsonOut || !o.check) && f.status === 'changed' && computeImpact) try { impacts.set(f.file, computeImpact(f.before, f.after)); } catch { /* the report is an extra */ }
     if (o.format === 'human' && !o.check && !o.quiet) refusals.set(f.file, human.outcomeLines(f, o.color, true, new Set(['refuse', 'note'])));
+    jsonStream?.file(f, impacts.get(f.file));
     f.before = '';
     f.after = '';
   };
@@ -57,7 +68,7 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
   try {
     result = await optimize({
       ...o.optimize,
-      onStart: (n) => spinner?.start(n),
+      onStart: (n, problems) => { spinner?.start(n); jsonStream?.start(problems); },
       onFile: (done, total) => spinner?.update(done, total),
       ...(streamed ? { onOrdered } : {}),
     });
@@ -67,7 +78,45 @@ export async function runBatch(o: CliOptions, io: Io): Promise<Batch> {
   for (const n of result.notices ?? []) io.stderr.write(`dockeropt: ${n}\n`);
   if (o.debug) io.stderr.write(`dockeropt: ${result.files.length} files in ${(performance.now() - started).toFixed(0)} ms\n`);
   if (o.debug) for (const f of result.files) if (f.error?.stack) io.stderr.write(`dockeropt: ${f.file}: ${f.error.stack}\n`);
-  return { result, root: result.root, streamed, impacts, refusals, ...(jsonOut ? { json: jsonOut.parts } : {}), ...(sarifOut ? { sarif: sarifOut.located } : {}) };
+  return { result, root: result.root, streamed, impacts, refusals, ...(jsonOut ? { json: jsonOut.parts } : {}), ...(jsonStream ? { jsonStream } : {}), ...(sarifOut ? { sarif: sarifOut.located } : {}) };
+}
+
+/**
+ * The --format json document written while the batch runs, the same bytes as jsonReport's: the files are
+ * sorted by path, which is the order they finish in (onOrdered), merged with the discovery problems
+ * (known at the start); the reporter ends it with the summary. So no file's diff is held to the end.
+ */
+export class JsonStream {
+  private problems: FileResult[] = [];
+  private count = 0;
+  private readonly offline: string;
+  constructor(private readonly io: Io, private readonly json: typeof import('../report/json.js'), o: CliOptions) {
+    this.offline = offlineNote(o);
+  }
+  start(problems: readonly FileResult[]): void {
+    this.problems = [...problems].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    this.io.stdout.write(`{\n  "version": ${JSON.stringify(version())},\n  "files": `);
+  }
+  /** A finished file, in sorted order; `impact`: its impact (a changed file's). */
+  file(f: FileResult, impact: FileImpact | undefined): void {
+    while (this.problems.length && this.problems[0]!.file < f.file) this.entry(this.problems.shift()!, undefined);
+    // the impact's base images get the note the end of the run would give them (no registry here)
+    if (impact) for (const c of impact.bases) c.note = this.offline;
+    this.entry(f, impact);
+  }
+  private entry(f: FileResult, impact: FileImpact | undefined): void {
+    let text = this.count++ === 0 ? '[\n    ' : ',\n    ';
+    for (const c of jsonChunks(this.json.jsonEntry(f, this.json.jsonParts(f), impact), 2, '    ')) text += c;
+    this.io.stdout.write(text);
+  }
+  /** Ends the document: the problems after the last file, the summary. */
+  end(r: RunResult, impacts: ReadonlyMap<string, FileImpact> | undefined): void {
+    for (const p of this.problems.splice(0)) this.entry(p, undefined);
+    let text = this.count === 0 ? '[]' : '\n  ]';
+    text += ',\n  "summary": ';
+    for (const c of jsonChunks(this.json.jsonSummary(r, impacts), 2, '  ')) text += c;
+    this.io.stdout.write(text + '\n}\n');
+  }
 }
 
 /**

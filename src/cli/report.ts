@@ -33,6 +33,8 @@ const REPORTERS: Readonly<Record<Format | 'check', Reporter>> = {
   human: reportHuman,
   check: reportCheck,
   json: async (b, _o, io, impacts) => {
+    // written while the batch ran: only its end is left
+    if (b.jsonStream) { b.jsonStream.end(b.result, impacts); return; }
     const [{ jsonDocument }, { writeJson }] = await Promise.all([import('../report/json.js'), import('../report/json-chunks.js')]);
     // files[i] are written one by one (depth 3: the document, its files array, each file's entry)
     writeJson(io.stdout, jsonDocument(b.result, version(), impacts, b.json), 3);
@@ -160,7 +162,7 @@ async function impactsFor(b: Batch, o: CliOptions): Promise<Impacts> {
 
 /** Whether base sizes are looked up: asked with --sizes, or pin-digests ran (and so reached the registry). */
 const sizesWanted = (o: CliOptions, r: RunResult) => !o.offline && (o.sizes || (o.optimize.only ?? []).includes('pin-digests') || r.files.some((f) => f.outcomes.some((x) => x.transform === 'pin-digests')));
-const offlineNote = (o: CliOptions) => (o.offline ? 'sizes skipped: offline' : `${NOT_LOOKED_UP} (--sizes asks the registry)`);
+export const offlineNote = (o: CliOptions) => (o.offline ? 'sizes skipped: offline' : `${NOT_LOOKED_UP} (--sizes asks the registry)`);
 
 /** Base-image sizes through the same registries, insecure hosts and docker config as pin-digests; none unless wanted. */
 async function sizeLookup(o: CliOptions, r: RunResult) {

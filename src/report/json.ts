@@ -31,23 +31,33 @@ export function jsonDocument(r: RunResult, version: string, impacts?: ReadonlyMa
   };
   return {
     version,
-    files: r.files.map((f) => ({ f, p: partsOf(f) })).map(({ f, p: { lines, diff } }) => ({
-      file: f.file,
-      status: f.status,
-      ...(f.written ? { written: true } : {}),
-      outcomes: f.outcomes.map((o) => ({
-        transform: o.transform,
-        // the line in the file as it is on disk (transforms report lines in the text they saw)
-        line: lines.get(o) ?? o.line,
-        kind: o.kind,
-        ...(o.kind === 'refuse' ? { reason: o.message } : { message: o.message }),
-        ...(o.safety ? { safety: o.safety } : {}),
-      })),
-      diff,
-      ...(f.error ? { error: (({ stack: _stack, ...rest }) => rest)(f.error) } : {}),
-      ...(impacts?.has(f.file) ? { impact: impacts.get(f.file) } : {}),
-      ...(f.verify ? { verify: f.verify } : {}),
+    files: r.files.map((f) => jsonEntry(f, partsOf(f), impacts?.get(f.file))),
+    summary: jsonSummary(r, impacts),
+  };
+}
+
+/** The document's `summary`. */
+export function jsonSummary(r: RunResult, impacts?: ReadonlyMap<string, FileImpact>): object {
+  return impacts ? { ...r.summary, impact: sumImpacts([...impacts.values()]) } : r.summary;
+}
+
+/** One file's entry of the document (`impact`: the changed file's, when the document carries impacts). */
+export function jsonEntry(f: FileResult, { lines, diff }: JsonParts, impact: FileImpact | undefined): object {
+  return {
+    file: f.file,
+    status: f.status,
+    ...(f.written ? { written: true } : {}),
+    outcomes: f.outcomes.map((o) => ({
+      transform: o.transform,
+      // the line in the file as it is on disk (transforms report lines in the text they saw)
+      line: lines.get(o) ?? o.line,
+      kind: o.kind,
+      ...(o.kind === 'refuse' ? { reason: o.message } : { message: o.message }),
+      ...(o.safety ? { safety: o.safety } : {}),
     })),
-    summary: impacts ? { ...r.summary, impact: sumImpacts([...impacts.values()]) } : r.summary,
+    diff,
+    ...(f.error ? { error: (({ stack: _stack, ...rest }) => rest)(f.error) } : {}),
+    ...(impact ? { impact } : {}),
+    ...(f.verify ? { verify: f.verify } : {}),
   };
 }
