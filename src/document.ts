@@ -248,6 +248,22 @@ function memoize(ins: Instruction): void {
   }
 }
 
+/**
+ * `compute(doc, key)`, kept per parsed document and key: what a transform derives from a DocView (whose
+ * text never changes) is computed once, however often its checks ask.
+ */
+export function perDoc<K, V>(compute: (doc: DocView, key: K) => V): (doc: DocView, key: K) => V {
+  const kept = new WeakMap<DocView, Map<K, V>>();
+  return (doc, key) => {
+    let byKey = kept.get(doc);
+    if (!byKey) { byKey = new Map(); kept.set(doc, byKey); }
+    if (byKey.has(key)) return byKey.get(key) as V;
+    const value = compute(doc, key);
+    byKey.set(key, value);
+    return value;
+  };
+}
+
 /** Is this instruction's argument an exec-form JSON array (as BuildKit decides: it parses as a JSON string array)? */
 export function isExecForm(ins: Instruction): boolean {
   return execArgs(ins) !== null;

@@ -24,14 +24,14 @@ import type { DocView } from './document.js';
 type Syntax = typeof import('mvdan-sh').default['syntax'];
 let loaded: Syntax | null = null;
 const sh = (): Syntax => {
-  if (loaded === null) { const m = loadMvdanSh(); loaded = m.exports.syntax; cacheState = m.cacheRejected === null ? null : !m.cacheRejected; }
+  if (loaded === null) loaded = loadMvdanSh().exports.syntax;
   return loaded;
 };
 
 /** The V8 code cache of the mvdan-sh bundle, written by `npm run build` (scripts/code-cache.mjs). */
 export const SHELL_CODE_CACHE = fileURLToPath(new URL('./mvdan-sh.v8cache', import.meta.url));
 
-function loadMvdanSh(useCache = true): { exports: typeof import('mvdan-sh').default; script: Script; cacheRejected: boolean | null } {
+function loadMvdanSh(useCache = true): { exports: typeof import('mvdan-sh').default; script: Script } {
   const file = createRequire(import.meta.url).resolve('mvdan-sh');
   let cachedData: Buffer | undefined;
   if (useCache) { try { cachedData = readFileSync(SHELL_CODE_CACHE); } catch { /* no cache: compile */ } }
@@ -39,7 +39,7 @@ function loadMvdanSh(useCache = true): { exports: typeof import('mvdan-sh').defa
   const module = { exports: {} as typeof import('mvdan-sh').default, id: file, filename: file, loaded: false };
   (script.runInThisContext() as (...a: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
   module.loaded = true;
-  return { exports: module.exports, script, cacheRejected: cachedData ? script.cachedDataRejected ?? false : null };
+  return { exports: module.exports, script };
 }
 
 /**
@@ -57,12 +57,6 @@ export function writeShellCodeCache(samples: readonly string[]): number {
   writeFileSync(SHELL_CODE_CACHE, data);
   return data.length;
 }
-
-/** Whether this process's mvdan-sh was compiled from the code cache (null: not loaded yet or no cache). */
-export function shellCodeCacheUsed(): boolean | null {
-  return cacheState;
-}
-let cacheState: boolean | null = null;
 
 /* mvdan-sh is GopherJS output without type declarations; its nodes are Go structs. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

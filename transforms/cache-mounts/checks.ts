@@ -1,6 +1,6 @@
 /** The checks that the image does not need what a cache mount would hide or keep out of it. */
 import type { Instruction, Run } from 'dockerfile-ast';
-import type { DocView, Stage } from '../../src/document.js';
+import { perDoc, type DocView, type Stage } from '../../src/document.js';
 import type { InstructionState } from '../../src/stages.js';
 import type { TransformContext } from '../../src/types.js';
 import { detectWords } from './detect.js';
@@ -63,14 +63,11 @@ export function overlapChecks(doc: DocView, ins: Instruction, st: InstructionSta
  * asks for them for every RUN, which recomputing made cubic.
  */
 export function stageAndDescendants(doc: DocView, st: InstructionState): Stage[] {
-  return descendants(doc, st.stage).stages;
+  return descendants(doc, st.stage.index).stages;
 }
 
-function descendants(doc: DocView, stage: Stage): { stages: Stage[] } {
-  let kept = descendantsByDoc.get(doc);
-  if (!kept) { kept = new Map(); descendantsByDoc.set(doc, kept); }
-  const hit = kept.get(stage.index);
-  if (hit) return hit;
+const descendants = perDoc((doc, stageIndex: number): { stages: Stage[] } => {
+  const stage = doc.stages()[stageIndex]!;
   // a stage descends from this one when its parent (parentStage: the first earlier stage of that name or
   // index, as the FROM resolves) is this one or a descendant
   const stages: Stage[] = [stage];
@@ -80,11 +77,8 @@ function descendants(doc: DocView, stage: Stage): { stages: Stage[] } {
     const parent = parentStage(doc, s);
     if (parent && inside.has(parent.index)) { stages.push(s); inside.add(s.index); }
   }
-  const out = { stages };
-  kept.set(stage.index, out);
-  return out;
-}
-const descendantsByDoc = new WeakMap<DocView, Map<number, { stages: Stage[] }>>();
+  return { stages };
+});
 
 /**
  * What runs after `ins` in its image and in every image built FROM it: the rest of its stage, then the
@@ -93,34 +87,24 @@ const descendantsByDoc = new WeakMap<DocView, Map<number, { stages: Stage[] }>>(
 export function* laterInImage(doc: DocView, ins: Instruction, st: InstructionState, kinds: Kinds | 'reading RUNs'): Generator<Instruction> {
   const at = ins.getRange().start.line;
   const of = (s: Stage) => (kinds === 'reading RUNs' ? readingRuns(doc, s) : ofKinds(doc, s, kinds));
-  let byKinds = laterByDoc.get(doc);
-  if (!byKinds) { byKinds = new Map(); laterByDoc.set(doc, byKinds); }
-  let kept = byKinds.get(kinds);
-  if (!kept) { kept = []; byKinds.set(kinds, kept); }
-  let desc = kept[st.stage.index];
-  if (!desc) { desc = descendants(doc, st.stage).stages.slice(1).flatMap(of); kept[st.stage.index] = desc; }
+  const kept = laterKept(doc, kinds);
+  let desc = kept.get(st.stage.index);
+  if (!desc) { desc = descendants(doc, st.stage.index).stages.slice(1).flatMap(of); kept.set(st.stage.index, desc); }
   // yielded, not copied: a RUN near the top of thousands of stages has most of the file after it
   for (const i of of(st.stage)) if (i.getRange().start.line > at) yield i;
   yield* desc;
 }
-const laterByDoc = new WeakMap<DocView, Map<Kinds | 'reading RUNs', Instruction[][]>>();
+// the descendants' instructions of those keywords, per stage, filled as stages are asked for
+const laterKept = perDoc((_doc, _kinds: Kinds | 'reading RUNs') => new Map<number, Instruction[]>());
 
 /**
  * A stage's RUNs that can read what a cache mount keeps out of the image: some command runs a package
  * manager or names a literal absolute path (wordFacts). The others can make no check fail (laterRunReads
  * and laterRunChecks find nothing in them), so the checks skip them. Kept per parsed file and stage.
  */
-function readingRuns(doc: DocView, stage: Stage): Instruction[] {
-  let kept = readingByDoc.get(doc);
-  if (!kept) { kept = new Map(); readingByDoc.set(doc, kept); }
-  let out = kept.get(stage.index);
-  if (!out) {
-    out = ofKinds(doc, stage, KINDS.run).filter((r) => commandWordsOf(doc, r).some((w) => { const f = wordFacts(w); return f.detected !== null || f.reads.length > 0; }));
-    kept.set(stage.index, out);
-  }
-  return out;
-}
-const readingByDoc = new WeakMap<DocView, Map<number, Instruction[]>>();
+const readingRuns = (doc: DocView, stage: Stage): Instruction[] => readingRunsOf(doc, stage.index);
+const readingRunsOf = perDoc((doc, stageIndex: number) => ofKinds(doc, doc.stages()[stageIndex]!, KINDS.run)
+  .filter((r) => commandWordsOf(doc, r).some((w) => { const f = wordFacts(w); return f.detected !== null || f.reads.length > 0; })));
 
 /** Names a `--from=` can use for these stages. */
 const stageKeys = (stages: Stage[]) => new Set(stages.flatMap((s) => [String(s.index), ...(s.name ? [s.name] : [])]));
@@ -140,7 +124,7 @@ const pathWords = (w: readonly (string | null)[]) => w.flatMap((x) => {
  * the target).
  */
 function readerChecks(doc: DocView, ins: Instruction, st: InstructionState, mounts: Mount[]): void {
-  const readers = stageReaders(doc);
+  const readers = stageReaders(doc, null);
   const keys = readers.length ? stageKeys(stageAndDescendants(doc, st)) : new Set<string>();
   const line = ins.getRange().start.line;
   for (const later of readers) {
@@ -221,20 +205,12 @@ const factsByWords = new WeakMap<readonly (string | null)[], { detected: ReturnT
  * The instructions that can read from another stage: COPY with --from, RUN with --mount (kept per parsed
  * file; every RUN that gets a mount looks through them).
  */
-function stageReaders(doc: DocView): Instruction[] {
-  let out = readersByDoc.get(doc);
-  if (!out) {
-    out = doc.instructions().filter((i) => {
-      const kw = i.getKeyword();
-      const flags = kw === 'COPY' || kw === 'RUN' ? (i as Run).getFlags() : [];
-      return kw === 'COPY' ? flags.some((f) => f.getName().toLowerCase() === 'from')
-        : flags.some((f) => f.getName().toLowerCase() === 'mount' && f.getOptions().some((o) => o.getName().toLowerCase() === 'from'));
-    });
-    readersByDoc.set(doc, out);
-  }
-  return out;
-}
-const readersByDoc = new WeakMap<DocView, Instruction[]>();
+const stageReaders = perDoc((doc, _: null) => doc.instructions().filter((i) => {
+  const kw = i.getKeyword();
+  const flags = kw === 'COPY' || kw === 'RUN' ? (i as Run).getFlags() : [];
+  return kw === 'COPY' ? flags.some((f) => f.getName().toLowerCase() === 'from')
+    : flags.some((f) => f.getName().toLowerCase() === 'mount' && f.getOptions().some((o) => o.getName().toLowerCase() === 'from'));
+}));
 
 /**
  * Paths a COPY/ADD writes: dest/<file> for plain files, the whole dest for directories, globs and `.`.

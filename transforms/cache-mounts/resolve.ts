@@ -4,7 +4,7 @@
  * (ENV, inline `VAR=x cmd`, refusing ARGs and values set inside the RUN).
  */
 import type { Instruction } from 'dockerfile-ast';
-import { isExecForm, type DocView } from '../../src/document.js';
+import { isExecForm, perDoc, type DocView } from '../../src/document.js';
 import { nodeType, parseView, runShellView, simpleCommands, type ShNode, type SimpleCommand } from '../../src/shell.js';
 import type { InstructionState } from '../../src/stages.js';
 import type { Stage } from '../../src/document.js';
@@ -41,46 +41,28 @@ export const KINDS = {
 } as const satisfies Record<string, readonly string[]>;
 export type Kinds = (typeof KINDS)[keyof typeof KINDS];
 
-/** A stage's instructions of the given keywords, kept per parsed file, keywords and stage. */
-export function ofKinds(doc: DocView, stage: Stage, kinds: Kinds): Instruction[] {
-  let byKinds = kindsByDoc.get(doc);
-  if (!byKinds) { byKinds = new Map(); kindsByDoc.set(doc, byKinds); }
-  let kept = byKinds.get(kinds);
-  if (!kept) { kept = []; byKinds.set(kinds, kept); }
-  let out = kept[stage.index];
-  if (!out) { out = stage.instructions.filter((i) => (kinds as readonly string[]).includes(i.getKeyword())); kept[stage.index] = out; }
-  return out;
-}
-const kindsByDoc = new WeakMap<DocView, Map<Kinds, Instruction[][]>>();
+/** A stage's instructions of the given keywords (kept per parsed file and keywords, for every stage). */
+export const ofKinds = (doc: DocView, stage: Stage, kinds: Kinds): Instruction[] => kindLists(doc, kinds)[stage.index]!;
+const kindLists = perDoc((doc, kinds: Kinds) => doc.stages().map((s) => s.instructions.filter((i) => (kinds as readonly string[]).includes(i.getKeyword()))));
 
 /**
  * The stage a stage is built FROM (the first earlier stage of that name or index), or null for an image.
  * Kept per parsed file: a file of thousands of stages, each FROM the one before, asks for every stage's
  * chain, which searching the stages each time made cubic.
  */
-export function parentStage(doc: DocView, stage: Stage): Stage | null {
-  let parents = parentsByDoc.get(doc);
-  if (!parents) {
-    parents = new Map();
-    const first = new Map<string, Stage>();
-    for (const s of doc.stages()) {
-      const p = first.get(s.from.getImage()?.toLowerCase() ?? '');
-      parents.set(s.index, p && p.index < s.index ? p : null);
-      for (const key of [String(s.index), ...(s.name !== null ? [s.name] : [])]) if (!first.has(key)) first.set(key, s);
-    }
-    parentsByDoc.set(doc, parents);
-  }
-  return parents.get(stage.index) ?? null;
-}
-const parentsByDoc = new WeakMap<DocView, Map<number, Stage | null>>();
+export const parentStage = (doc: DocView, stage: Stage): Stage | null => parents(doc, null)[stage.index] ?? null;
+const parents = perDoc((doc, _: null) => {
+  const first = new Map<string, Stage>();
+  return doc.stages().map((s) => {
+    const p = first.get(s.from.getImage()?.toLowerCase() ?? '');
+    for (const key of [String(s.index), ...(s.name !== null ? [s.name] : [])]) if (!first.has(key)) first.set(key, s);
+    return p && p.index < s.index ? p : null;
+  });
+});
 
 /** The instructions of those keywords of the stages a stage is built FROM, oldest first (kept per parsed file, stage and keywords). */
 function ancestorInstructions(doc: DocView, stage: Stage, kinds: Kinds): readonly Instruction[] {
-  const tag = kinds;
-  let byKinds = ancestorsByDoc.get(doc);
-  if (!byKinds) { byKinds = new Map(); ancestorsByDoc.set(doc, byKinds); }
-  let kept = byKinds.get(tag);
-  if (!kept) { kept = new Map(); byKinds.set(tag, kept); }
+  const kept = ancestorsKept(doc, kinds);
   const hit = kept.get(stage.index);
   if (hit) return hit;
   // iterative: a chain of thousands of stages must not recurse that deep
@@ -94,7 +76,8 @@ function ancestorInstructions(doc: DocView, stage: Stage, kinds: Kinds): readonl
   kept.set(stage.index, out);
   return out;
 }
-const ancestorsByDoc = new WeakMap<DocView, Map<Kinds, Map<number, readonly Instruction[]>>>();
+// filled by ancestorInstructions as stages are asked for (a walk up the chain stops at a known ancestor)
+const ancestorsKept = perDoc((_doc, _kinds: Kinds) => new Map<number, readonly Instruction[]>());
 
 /** Users created by useradd/adduser in the RUNs before: name → uid/gid/home when given. */
 function createdUsers(doc: DocView, before: Instruction[]): Map<string, { uid: number | null; gid: number | null; home: string; made: boolean }> {

@@ -10,6 +10,7 @@
  * - dnf/yum: packages are kept only with keepcache, so `--setopt=keepcache=1` is added to the command.
  */
 import type { Instruction } from 'dockerfile-ast';
+import { perDoc } from '../../src/document.js';
 import type { Resolver } from './resolve.js';
 import { refuse, type CommandEdits, type EcoContext, type ToolCmd } from './types.js';
 import { base, commandWordsOf, inside, subcommand } from './words.js';
@@ -30,12 +31,7 @@ const runRemovesDockerClean = (doc: EcoContext['doc'], ins: Instruction): boolea
 };
 const removesByIns = new WeakMap<Instruction, boolean>();
 /** Does any RUN of the file remove docker-clean (kept per parsed file; almost never, and then no RUN before does)? */
-const fileRemovesDockerClean = (doc: EcoContext['doc']): boolean => {
-  let v = removesByDoc.get(doc);
-  if (v === undefined) { v = doc.instructions().some((i) => i.getKeyword() === 'RUN' && runRemovesDockerClean(doc, i)); removesByDoc.set(doc, v); }
-  return v;
-};
-const removesByDoc = new WeakMap<EcoContext['doc'], boolean>();
+const fileRemovesDockerClean = perDoc((doc, _: null) => doc.instructions().some((i) => i.getKeyword() === 'RUN' && runRemovesDockerClean(doc, i)));
 
 /**
  * apt: the options that make it keep downloaded packages, for this command only (no file of the image changes).
@@ -48,7 +44,7 @@ const removesByDoc = new WeakMap<EcoContext['doc'], boolean>();
 export function aptEdit(t: ToolCmd, e: CommandEdits, r: Resolver, ec: EcoContext): void {
   const words = t.sc.words;
   const has = (opt: string) => words.some((w, i) => w === `-o${opt}` || w === `--option=${opt}` || (w === opt && ['-o', '--option'].includes(words[i - 1] ?? '')));
-  const byHand = ec.allCmds.some((c) => removesDockerClean(c.words)) || (fileRemovesDockerClean(ec.doc) && ec.before.some((b) => b.getKeyword() === 'RUN' && runRemovesDockerClean(ec.doc, b)));
+  const byHand = ec.allCmds.some((c) => removesDockerClean(c.words)) || (fileRemovesDockerClean(ec.doc, null) && ec.before.some((b) => b.getKeyword() === 'RUN' && runRemovesDockerClean(ec.doc, b)));
   // only into a mount: with a mount of the user's at e.g. /var/cache/apt/archives the directory would be in the image
   if (byHand || !(ec.covered ?? []).some((c) => inside(APT_ARCHIVES.slice(0, -1), c))) return;
   const add: string[] = [];
